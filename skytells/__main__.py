@@ -1,0 +1,7 @@
+"""Allow ``python -m skytells``."""
+
+import sys
+
+from skytells.main import main
+
+sys.exit(main())

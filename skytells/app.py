@@ -1,0 +1,96 @@
+"""The cliff application: global options, logging, error reporting and exit codes."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from cliff.app import App
+
+from skytells import __version__
+from skytells.command_manager import LazyCommandManager
+from skytells.errors import SkytellsError
+from skytells.exitcodes import ExitCode
+
+DESCRIPTION = "Sign in to Skytells and manage the credentials of this machine."
+
+
+class ConsoleFormatter(logging.Formatter):
+    """Plain info lines; "error:"/"warning:" prefixes; a --debug hint for unexpected errors."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        message = super().format(record)
+        if record.levelno >= logging.ERROR:
+            if isinstance(record.msg, BaseException) and not isinstance(record.msg, SkytellsError):
+                message = f"{type(record.msg).__name__}: {message} (run with --debug for details)"
+            return f"error: {message}"
+        if record.levelno >= logging.WARNING:
+            return f"warning: {message}"
+        return message
+
+
+class SkytellsApp(App):
+    """The ``skytells`` application."""
+
+    NAME = "skytells"
+
+    def __init__(self) -> None:
+        super().__init__(DESCRIPTION, __version__, LazyCommandManager(), deferred_help=True)
+        from skytells.help import HelpCommand
+
+        self.command_manager.add_command("help", HelpCommand)
+        self._last_error: BaseException | None = None
+
+    def configure_logging(self) -> None:
+        super().configure_logging()
+        root = logging.getLogger()
+        for handler in root.handlers:
+            if isinstance(handler, logging.StreamHandler) and not isinstance(handler, logging.FileHandler):
+                handler.setFormatter(ConsoleFormatter(self.CONSOLE_MESSAGE_FORMAT))
+        # Third-party libraries' debug chatter (urllib3) only at -vv and above.
+        if self.options.verbose_level < 2:
+            logging.getLogger("urllib3").setLevel(logging.WARNING)
+
+    def print_help_if_requested(self) -> None:
+        if self.deferred_help and self.options.deferred_help:
+            self.print_command_list()
+            raise SystemExit(ExitCode.OK)
+
+    def print_command_list(self) -> None:
+        """Print the global help and every command's summary to stdout."""
+        from skytells.help import print_command_list
+
+        print_command_list(self, self.stdout)
+
+    def interact(self) -> None:
+        """No interactive shell: with no command, show the help."""
+        self.print_command_list()
+        raise SystemExit(ExitCode.OK)
+
+    def run_subcommand(self, argv: list[str]) -> int:
+        try:
+            self.command_manager.find_command(argv)
+        except ValueError:
+            return self._unknown_command(argv)
+        self._last_error = None
+        result = super().run_subcommand(argv)
+        if isinstance(self._last_error, SkytellsError):
+            return int(self._last_error.exit_code)
+        return result
+
+    def _unknown_command(self, argv: list[str]) -> int:
+        from skytells.sanitize import terminal_safe
+
+        word = terminal_safe(argv[0], 60)
+        self.stderr.write(f"error: '{word}' is not a {self.NAME} command. See '{self.NAME} help'.\n")
+        matches = self.get_fuzzy_matches(argv[0]) if not argv[0].startswith("-") else []
+        if matches:
+            self.stderr.write("Did you mean one of these?\n")
+            for match in matches[:5]:
+                self.stderr.write(f"  {match}\n")
+        return int(ExitCode.USAGE)
+
+    def clean_up(self, cmd: Any, result: int, err: BaseException | None) -> None:
+        self._last_error = err
+        if isinstance(err, KeyboardInterrupt):
+            self.stderr.write("\nInterrupted.\n")

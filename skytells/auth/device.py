@@ -1,0 +1,65 @@
+"""The ``device`` authenticator: OAuth 2.0 Device Authorization Grant (RFC 8628)."""
+
+from __future__ import annotations
+
+from skytells.auth.base import Authenticator, LoginContext, LoginOption
+from skytells.credentials import Credential
+from skytells.sanitize import terminal_safe
+
+
+def format_time_left(seconds: float) -> str:
+    """``14:05`` style minutes and seconds."""
+    whole = max(0, int(seconds))
+    return f"{whole // 60}:{whole % 60:02d}"
+
+
+def wants_browser(login: LoginContext) -> bool:
+    """A browser is opened only for a person at a terminal who did not pass --no-browser."""
+    terminal = login.terminal
+    return not login.options.get("no_browser") and terminal.can_prompt and terminal.animate
+
+
+class DeviceAuthenticator(Authenticator):
+    """Sign in through the browser with a one-time code."""
+
+    name = "device"
+    description = "Approve a one-time code in your browser (OAuth 2.0 device flow, the default)"
+    options = (LoginOption("--no-browser", "Print the authorization URL without opening a browser.", is_switch=True),)
+
+    def authenticate(self, login: LoginContext) -> Credential:
+        from skytells import browser
+        from skytells.auth.device_poller import DevicePoller
+
+        terminal = login.terminal
+        with terminal.activity("Initiating device authorization..."):
+            authorization = login.api.request_device_code(login.client_name, login.scopes)
+        started_at = login.clock()
+        uri = terminal_safe(authorization.verification_uri, 300)
+        terminal.line()
+        terminal.line(f"  Your device code is: {terminal_safe(authorization.user_code, 40)}")
+        terminal.line()
+        terminal.line("  Open this URL in your browser to authorize:")
+        terminal.line(f"  {uri}")
+        terminal.line()
+        target = authorization.verification_uri_complete or authorization.verification_uri
+        if not browser.safe_to_open(target):
+            terminal.warning("Not opening the browser: the server sent a URL that is not https.")
+        elif wants_browser(login) and browser.has_display() and not browser.open_browser(target):
+            terminal.line("  (Could not open a browser; open the URL above yourself.)")
+
+        poller = DevicePoller(login.api, clock=login.clock, sleep=login.sleep)
+        with terminal.activity("Waiting for authorization...") as update:
+            result = poller.wait_for_token(
+                authorization,
+                started_at=started_at,
+                on_tick=lambda left: update(f"Waiting for authorization... ({format_time_left(left)} left)"),
+                on_problem=terminal.warning,
+            )
+        assert result.access_token is not None  # guaranteed for APPROVED
+        return Credential(
+            token=result.access_token,
+            method=self.name,
+            host=login.server,
+            scopes=result.scopes if result.scopes is not None else login.scopes,
+            token_type=result.token_type,
+        )

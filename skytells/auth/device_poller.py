@@ -1,0 +1,95 @@
+"""Waiting for the user to approve a device authorization (RFC 8628 section 3.4-3.5).
+
+The loop never polls sooner than the current interval, adds 5 s to it for the
+rest of the flow on ``slow_down``, backs off on transient failures until the
+code expires, and gives up at ``expires_in``. Clock and sleep are injected so
+tests never wait out a real interval.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+from skytells.console_api import ConsoleClient, DeviceAuthorization, PollOutcome, PollResult
+from skytells.errors import AuthError, ServerError
+
+SLOW_DOWN_STEP = 5.0
+MAX_SLOW_DOWNS = 10
+MAX_BACKOFF = 60.0
+TICK = 1.0
+
+
+def expired_error(expires_in: float) -> AuthError:
+    """The seed page's "Device code expired" advice."""
+    minutes = max(1, round(expires_in / 60))
+    return AuthError(f"Device code expired: the browser authorization was not completed within {minutes} minutes.",
+                     hint="Run skytells login again.")
+
+
+class DevicePoller:
+    """Polls the token endpoint until the user approves, denies or the code expires."""
+
+    def __init__(self, api: ConsoleClient, *, clock: Callable[[], float] = time.monotonic,
+                 sleep: Callable[[float], None] = time.sleep) -> None:
+        self.api = api
+        self.clock = clock
+        self.sleep = sleep
+
+    def wait_for_token(self, authorization: DeviceAuthorization, *, started_at: float | None = None,
+                       on_tick: Callable[[float], None] = lambda _left: None,
+                       on_problem: Callable[[str], None] = lambda _text: None) -> PollResult:
+        """Return the approved poll result, or raise AuthError (denied, expired) or ServerError.
+
+        ``on_tick`` receives the seconds left before the code expires, about
+        once a second; ``on_problem`` receives a message when transient
+        failures start (once per run of failures).
+        """
+        start = self.clock() if started_at is None else started_at
+        deadline = start + authorization.expires_in
+        interval = authorization.interval
+        failures = 0
+        slow_downs = 0
+        wait = interval
+        while True:
+            if not self._wait(wait, deadline, on_tick):
+                raise expired_error(authorization.expires_in)
+            result = self.api.poll_device_token(authorization.device_code)
+            outcome = result.outcome
+            if outcome is PollOutcome.APPROVED:
+                return result
+            if outcome is PollOutcome.DENIED:
+                raise AuthError("Authorization was denied in the browser; nothing was saved.",
+                                hint="Run skytells login again to retry.")
+            if outcome is PollOutcome.EXPIRED:
+                raise expired_error(authorization.expires_in)
+            if outcome is PollOutcome.SLOW_DOWN:
+                slow_downs += 1
+                if slow_downs > MAX_SLOW_DOWNS:
+                    raise ServerError(f"{self.api.host} asked the CLI to slow down {slow_downs} times in a row; "
+                                      "check the system clock and network, then try again later.")
+                interval += SLOW_DOWN_STEP
+                wait = interval
+            elif outcome is PollOutcome.RETRY:
+                if failures == 0:
+                    on_problem(f"{result.detail}; retrying until the code expires.")
+                failures += 1
+                wait = min(max(interval * (2 ** min(failures, 6)), result.retry_after or 0.0), MAX_BACKOFF)
+            else:  # PENDING
+                if failures:
+                    on_problem("Connection restored; still waiting for authorization.")
+                failures = 0
+                slow_downs = 0
+                wait = interval
+
+    def _wait(self, seconds: float, deadline: float, on_tick: Callable[[float], None]) -> bool:
+        """Sleep ``seconds`` in ticks; False if the deadline passes first."""
+        until = self.clock() + seconds
+        if until > deadline:
+            return False
+        while True:
+            now = self.clock()
+            if now >= until:
+                return True
+            on_tick(deadline - now)
+            self.sleep(min(TICK, until - now))

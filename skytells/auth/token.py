@@ -1,0 +1,56 @@
+"""The ``token`` authenticator: a pasted personal access token."""
+
+from __future__ import annotations
+
+from skytells.auth.base import Authenticator, LoginContext
+from skytells.console_api import TokenStatus
+from skytells.credentials import Credential
+from skytells.errors import AuthError, NetworkError, UsageError
+from skytells.masking import looks_like_pat, looks_like_project_key
+from skytells.settings import TOKENS_PAGE
+
+PROMPT = "Paste your personal access token"
+
+
+def read_token(login: LoginContext) -> str:
+    """A hidden prompt on a terminal; otherwise one line of stdin."""
+    terminal = login.terminal
+    raw = terminal.ask_secret(PROMPT) if terminal.can_prompt else terminal.read_line("personal access token")
+    return raw.strip()
+
+
+def check_format(token: str) -> None:
+    """Refuse anything but ``sk_pat_`` + 64 hex digits, showing at most a known prefix."""
+    if looks_like_pat(token):
+        return
+    if looks_like_project_key(token):
+        raise UsageError("That is a project access key (sk_proj_...), not a personal access token.",
+                         hint="Link it with: skytells link -")
+    shown = " (it starts with sk_pat_)" if token.startswith("sk_pat_") else ""
+    raise UsageError(f"That is not a personal access token{shown}: expected sk_pat_ followed by "
+                     "64 hexadecimal characters.", hint=f"Copy it again from {TOKENS_PAGE}")
+
+
+class TokenAuthenticator(Authenticator):
+    """Log in with a personal access token."""
+
+    name = "token"
+    description = "Paste a personal access token (sk_pat_...), or pipe one on stdin (--token)"
+
+    def authenticate(self, login: LoginContext) -> Credential:
+        terminal = login.terminal
+        if login.scopes_requested:
+            terminal.warning("--scopes has no effect with a personal access token: "
+                             "its scopes were chosen when it was created.")
+        token = read_token(login)
+        check_format(token)
+        with terminal.activity("Checking the token..."):
+            check = login.api.check_token(token)
+        if check.status is TokenStatus.INVALID:
+            raise AuthError("Token is invalid: it contains a typo or has been revoked.",
+                            hint=f"Generate a new one at {TOKENS_PAGE}")
+        if check.status is TokenStatus.UNKNOWN:
+            raise NetworkError(f"Could not check the token, so it was not saved: {check.detail}")
+        if check.detail:
+            terminal.warning(f"The token was {check.detail}.")
+        return Credential(token=token, method=self.name, host=login.server)

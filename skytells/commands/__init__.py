@@ -1,0 +1,1 @@
+"""The built-in commands, each registered in the ``skytells.commands`` entry-point group."""

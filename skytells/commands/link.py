@@ -1,0 +1,51 @@
+"""``skytells link``."""
+
+from __future__ import annotations
+
+import argparse
+
+from cliff.command import Command
+
+
+class Link(Command):
+    """Link a project access key (sk_proj_...) to this machine"""
+
+    def get_parser(self, prog_name: str) -> argparse.ArgumentParser:
+        parser = super().get_parser(prog_name)
+        parser.add_argument("access_key", metavar="ACCESS_KEY",
+                            help="The project access key, or - to read it from stdin "
+                                 "(keeps it out of shell history and the process list).")
+        return parser
+
+    def take_action(self, parsed_args: argparse.Namespace) -> int:
+        from skytells import session, settings
+        from skytells.errors import UsageError
+        from skytells.masking import looks_like_project_key
+        from skytells.ui import Terminal
+
+        terminal = Terminal(stdin=self.app.stdin, stderr=self.app.stderr)
+        if parsed_args.access_key == "-":
+            if terminal.can_prompt:
+                key = terminal.ask_secret("Paste your project access key").strip()
+            else:
+                key = terminal.read_line("project access key")
+        else:
+            key = parsed_args.access_key.strip()
+        if not looks_like_project_key(key):
+            shown = " (it looks like a personal access token; use skytells login --token)" \
+                if key.startswith("sk_pat_") else ""
+            raise UsageError(f"That is not a project access key{shown}: expected sk_proj_ followed by the key.")
+        store = session.open_store()
+        store.load()  # an unreadable store stops here, before the key is sent anywhere
+        server = settings.console_url()
+        with terminal.activity("Checking the project access key..."):
+            project = session.console_client().linked_project(key)
+        store.update(lambda record: record.set_secret("access_key", key, host=server, project=project))
+        name = project.get("name") or project.get("slug") or project.get("id") or "the project"
+        terminal.success(f"Linked project {name}" + (f" ({project['slug']})" if project.get("slug") else ""))
+        terminal.line(f"  Key saved to {session.display_path(store.location)}")
+        if parsed_args.access_key != "-":
+            terminal.line("  Tip: 'skytells link -' reads the key from stdin, keeping it out of shell history.")
+        if settings.credential_from_env("access_key"):
+            terminal.warning(f"{settings.ENV_ACCESS_KEY} is set in this environment and takes precedence.")
+        return 0

@@ -1,0 +1,105 @@
+"""``skytells login``."""
+
+from __future__ import annotations
+
+import argparse
+import os
+from typing import Any
+
+from cliff.command import Command
+
+from skytells.scopes import DEFAULT_SCOPES, KNOWN_SCOPES
+
+
+class _EpilogFormatter(argparse.HelpFormatter):
+    """Keep the epilog's line breaks (it is a table of login methods)."""
+
+    def _fill_text(self, text: str, width: int, indent: str) -> str:
+        return "".join(indent + line for line in text.splitlines(keepends=True))
+
+
+class Login(Command):
+    """Log in with the browser (device flow) or a personal access token"""
+
+    def get_parser(self, prog_name: str) -> argparse.ArgumentParser:
+        from skytells.auth import registry
+
+        parser = super().get_parser(prog_name)
+        parser.formatter_class = _EpilogFormatter
+        how = parser.add_mutually_exclusive_group()
+        how.add_argument("--token", action="store_true",
+                         help="Paste a personal access token instead of using the browser; "
+                              "reads one line from stdin when it is not a terminal.")
+        how.add_argument("--method", metavar="NAME", help="Use the named login method (see below).")
+        parser.add_argument("--scopes", metavar="SCOPES",
+                            help=f"Comma-separated scopes to request (default: {','.join(DEFAULT_SCOPES)}). "
+                                 f"Known scopes: {', '.join(KNOWN_SCOPES)}.")
+        parser.add_argument("-f", "--force", action="store_true", help="Replace a stored token without asking.")
+        self._methods = registry.installed()
+        lines = ["login methods:"]
+        for method in self._methods:
+            if method.authenticator is None:
+                lines.append(f"  {method.name:<10} (broken: {method.problem})")
+                continue
+            note = f" (unavailable: {method.problem})" if method.problem else ""
+            lines.append(f"  {method.name:<10} {method.authenticator.description}{note}")
+            group = parser.add_argument_group(f"options of the {method.name!r} method")
+            for option in method.authenticator.options:
+                if option.flag in parser._option_string_actions:
+                    continue  # two methods sharing an option: the first declaration serves both
+                kwargs: dict[str, Any] = {"help": option.help, "dest": option.dest}
+                if option.is_switch:
+                    kwargs["action"] = "store_true"
+                else:
+                    kwargs["metavar"] = option.metavar or option.dest.upper()
+                group.add_argument(option.flag, **kwargs)
+        parser.epilog = "\n".join(lines) + "\n"
+        return parser
+
+    def take_action(self, parsed_args: argparse.Namespace) -> int:
+        from skytells import __version__, session, settings
+        from skytells.auth import registry
+        from skytells.auth.base import LoginContext
+        from skytells.masking import mask
+        from skytells.scopes import parse_scopes
+        from skytells.ui import Terminal
+
+        scopes = parse_scopes(parsed_args.scopes)
+        method = "token" if parsed_args.token else (parsed_args.method or "device")
+        authenticator_class = registry.get(method)
+        store = session.open_store()
+        existing = store.load()  # an unreadable store stops here, before anyone signs in
+        terminal = Terminal(stdin=self.app.stdin, stderr=self.app.stderr)
+        if existing.token and not parsed_args.force:
+            question = f"You are already logged in ({mask(existing.token)}). Replace the stored token?"
+            if terminal.can_prompt:
+                if not terminal.confirm(question):
+                    terminal.line("Nothing changed.")
+                    return 0
+            else:
+                terminal.line("Replacing the stored token after a successful login.")
+
+        values = {}
+        for option in authenticator_class.options:
+            value = getattr(parsed_args, option.dest, None)
+            if value in (None, False) and option.env:
+                value = os.environ.get(option.env) or value
+            values[option.dest] = value
+        server = settings.console_url()
+        context = LoginContext(
+            terminal=terminal,
+            api=session.console_client(),
+            server=server,
+            scopes=scopes,
+            scopes_requested=parsed_args.scopes is not None,
+            options=values,
+            client_name=f"Skytells CLI v{__version__}",
+        )
+        credential = authenticator_class().authenticate(context)
+        store.update(lambda record: record.set_token(credential))
+        terminal.success("Authenticated successfully!")
+        terminal.line(f"  Credentials saved to {session.display_path(store.location)}")
+        if settings.credential_from_env("token"):
+            terminal.warning(f"{settings.ENV_TOKEN} is set in this environment and takes precedence "
+                             "over the stored token.")
+        return 0

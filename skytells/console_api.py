@@ -1,0 +1,244 @@
+"""The Skytells console API: device authorization and the CLI endpoints, in one place.
+
+Speaks the console's dialect (JSON bodies; 428 pending, 403 denied, 410
+expired) and the standard RFC 8628 error bodies (HTTP 400 with ``error``).
+Every answer is checked for shape before it is used; secrets never reach a
+message.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from typing import Any
+
+from skytells.errors import AuthError, NetworkError, ServerError
+from skytells.http import HttpClient, Response
+from skytells.sanitize import terminal_safe
+
+DEVICE_GRANT_TYPE = "urn:ietf:params:oauth:grant-type:device_code"
+DEFAULT_INTERVAL = 5.0
+MIN_INTERVAL = 1.0
+MAX_INTERVAL = 60.0
+DEFAULT_EXPIRES_IN = 900.0
+MAX_EXPIRES_IN = 3600.0
+MAX_RETRY_AFTER = 60.0
+
+
+def _number(value: Any) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return float(value)
+
+
+def clamp_interval(value: Any) -> float:
+    """The polling interval to use: 5 s when missing or not positive, kept within 1-60 s."""
+    seconds = _number(value)
+    if seconds is None or seconds <= 0:
+        return DEFAULT_INTERVAL
+    return min(max(seconds, MIN_INTERVAL), MAX_INTERVAL)
+
+
+def parse_retry_after(value: str | None, now_epoch: float | None = None) -> float | None:
+    """Seconds to wait from a ``Retry-After`` header (seconds or HTTP date), capped at 60 s."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return min(float(value), MAX_RETRY_AFTER)
+    from email.utils import parsedate_to_datetime
+
+    try:
+        when = parsedate_to_datetime(value).timestamp()
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return None
+    if now_epoch is None:
+        import time
+
+        now_epoch = time.time()
+    return min(max(when - now_epoch, 0.0), MAX_RETRY_AFTER)
+
+
+@dataclass(frozen=True)
+class DeviceAuthorization:
+    """The server's answer to a device authorization request."""
+
+    device_code: str = field(repr=False)
+    user_code: str
+    verification_uri: str
+    verification_uri_complete: str | None
+    expires_in: float
+    interval: float
+
+
+class PollOutcome(enum.Enum):
+    """How one poll of the token endpoint ended."""
+
+    APPROVED = "approved"
+    PENDING = "pending"
+    SLOW_DOWN = "slow_down"
+    DENIED = "denied"
+    EXPIRED = "expired"
+    RETRY = "retry"  # a transient failure: 5xx, 429, timeout, reset
+
+
+@dataclass(frozen=True)
+class PollResult:
+    """One poll's outcome; ``access_token`` only when approved."""
+
+    outcome: PollOutcome
+    access_token: str | None = field(default=None, repr=False)
+    token_type: str = "Bearer"
+    scopes: tuple[str, ...] | None = None
+    retry_after: float | None = None
+    detail: str = ""
+
+
+class TokenStatus(enum.Enum):
+    """Whether the server accepts a user token."""
+
+    VALID = "valid"
+    INVALID = "invalid"
+    UNKNOWN = "could not be checked"
+
+
+@dataclass(frozen=True)
+class TokenCheck:
+    """The answer to "is this token good?", with a reason when it is not simply valid."""
+
+    status: TokenStatus
+    detail: str = ""
+
+
+_STANDARD_ERRORS = {
+    "authorization_pending": PollOutcome.PENDING,
+    "slow_down": PollOutcome.SLOW_DOWN,
+    "access_denied": PollOutcome.DENIED,
+    "expired_token": PollOutcome.EXPIRED,
+}
+_CONSOLE_STATUSES = {428: PollOutcome.PENDING, 403: PollOutcome.DENIED, 410: PollOutcome.EXPIRED}
+
+
+def _scopes(value: Any) -> tuple[str, ...] | None:
+    if isinstance(value, str):
+        value = value.replace(",", " ").split()
+    if isinstance(value, list) and all(isinstance(s, str) for s in value):
+        return tuple(value)
+    return None
+
+
+class ConsoleClient:
+    """Requests to the Skytells console on behalf of the CLI."""
+
+    def __init__(self, http: HttpClient) -> None:
+        self.http = http
+
+    @property
+    def host(self) -> str:
+        """The console's host, for messages."""
+        return self.http.host
+
+    # -- device authorization (RFC 8628) --------------------------------
+
+    def request_device_code(self, client_name: str, scopes: tuple[str, ...]) -> DeviceAuthorization:
+        """Start a device authorization; raise on anything but a well-formed answer."""
+        response = self.http.request("POST", "/api/oauth/device",
+                                     json_body={"client_name": client_name, "scopes": list(scopes)})
+        if response.status != 200:
+            raise self._failure("could not start the device authorization", response)
+        body = response.body()
+        if not isinstance(body, dict):
+            raise self._malformed(response, "not a JSON object")
+        device_code, user_code, uri = body.get("device_code"), body.get("user_code"), body.get("verification_uri")
+        for name, value, limit in (("device_code", device_code, 4096), ("user_code", user_code, 64),
+                                   ("verification_uri", uri, 2048)):
+            if not isinstance(value, str) or not value.strip() or len(value) > limit:
+                raise self._malformed(response, f"missing or bad {name!r}")
+        complete = body.get("verification_uri_complete")
+        expires_in = _number(body.get("expires_in"))
+        if expires_in is None or expires_in <= 0:
+            expires_in = DEFAULT_EXPIRES_IN
+        return DeviceAuthorization(
+            device_code=device_code,
+            user_code=user_code.strip(),
+            verification_uri=uri.strip(),
+            verification_uri_complete=complete.strip() if isinstance(complete, str) and len(complete) <= 2048 else None,
+            expires_in=min(expires_in, MAX_EXPIRES_IN),
+            interval=clamp_interval(body.get("interval")),
+        )
+
+    def poll_device_token(self, device_code: str) -> PollResult:
+        """Poll the token endpoint once; transient failures come back as RETRY, not as errors."""
+        try:
+            response = self.http.request("POST", "/api/oauth/token",
+                                         json_body={"device_code": device_code, "grant_type": DEVICE_GRANT_TYPE})
+        except NetworkError as error:
+            return PollResult(PollOutcome.RETRY, detail=error.message)
+        if response.status == 200:
+            body = response.body()
+            token = body.get("access_token") if isinstance(body, dict) else None
+            if not isinstance(token, str) or not token.strip() or len(token) > 8192:
+                raise self._malformed(response, "approved without a usable 'access_token'")
+            token_type = body.get("token_type")
+            return PollResult(PollOutcome.APPROVED, access_token=token.strip(),
+                              token_type=token_type if isinstance(token_type, str) else "Bearer",
+                              scopes=_scopes(body.get("scopes", body.get("scope"))))
+        code = response.error_code()
+        if response.status in (400, 401) and code in _STANDARD_ERRORS:
+            return PollResult(_STANDARD_ERRORS[code], detail=response.describe())
+        if response.status in _CONSOLE_STATUSES:
+            return PollResult(_CONSOLE_STATUSES[response.status], detail=response.describe())
+        if response.status == 429:
+            return PollResult(PollOutcome.RETRY, retry_after=parse_retry_after(response.headers.get("retry-after")),
+                              detail=f"{self.host} is rate limiting requests (HTTP 429)")
+        if response.status >= 500:
+            return PollResult(PollOutcome.RETRY, retry_after=parse_retry_after(response.headers.get("retry-after")),
+                              detail=f"{self.host} had a problem ({response.describe()})")
+        raise AuthError(f"{self.host} refused the device authorization ({response.describe()}).",
+                        hint="Run skytells login again.")
+
+    # -- CLI endpoints ----------------------------------------------------
+
+    def check_token(self, token: str) -> TokenCheck:
+        """Ask the console whether a user token is accepted (``GET /api/v1/cli/projects``)."""
+        try:
+            response = self.http.request("GET", "/api/v1/cli/projects", bearer=token)
+        except NetworkError as error:
+            return TokenCheck(TokenStatus.UNKNOWN, error.message)
+        if response.status == 200:
+            return TokenCheck(TokenStatus.VALID)
+        if response.status == 401:
+            return TokenCheck(TokenStatus.INVALID, response.describe())
+        if response.status == 403:
+            return TokenCheck(TokenStatus.VALID, "accepted, but lacks the projects.read scope")
+        return TokenCheck(TokenStatus.UNKNOWN, f"{self.host} answered {response.describe()}")
+
+    def linked_project(self, access_key: str) -> dict[str, Any]:
+        """The project a project access key belongs to (``GET /api/v1/cli/project``).
+
+        Raises AuthError when the key is refused, NetworkError/ServerError when
+        the answer cannot be had.
+        """
+        response = self.http.request("GET", "/api/v1/cli/project", bearer=access_key)
+        if response.status in (401, 403, 404):
+            raise AuthError(f"The project access key was refused ({response.describe()}).",
+                            hint="Copy the key again from the project's settings in the Skytells console.")
+        if response.status != 200:
+            raise self._failure("could not look up the project", response)
+        project = response.body()
+        if not isinstance(project, dict):
+            raise self._malformed(response, "the project is not a JSON object")
+        return {k: terminal_safe(v, 200) for k, v in project.items()
+                if k in ("id", "name", "slug", "status") and isinstance(v, str)}
+
+    # -- errors -------------------------------------------------------------
+
+    def _failure(self, what: str, response: Response) -> Exception:
+        if response.status >= 500 or response.status == 429 or response.kind != "json":
+            return ServerError(f"{self.host} {what}: {response.describe()}.")
+        if response.status == 401:
+            return AuthError(f"{self.host} {what}: not authenticated ({response.describe()}).")
+        return ServerError(f"{self.host} {what}: {response.describe()}.")
+
+    def _malformed(self, response: Response, problem: str) -> ServerError:
+        return ServerError(f"{self.host} sent an answer the CLI cannot use (HTTP {response.status}, {problem}).")

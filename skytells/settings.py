@@ -1,0 +1,79 @@
+"""Where the CLI talks to and where it keeps its files, from the environment.
+
+Precedence, highest first: command-line flags, environment variables, stored
+credentials. This module covers the environment; commands apply their flags.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+DEFAULT_CONSOLE_URL = "https://console.skytells.ai"
+DEFAULT_INFERENCE_URL = "https://api.skytells.ai/v1"
+TOKENS_PAGE = "https://console.skytells.ai/settings/tokens"
+
+ENV_CONSOLE_URL = "SKYTELLS_API_URL"
+ENV_INFERENCE_URL = "SKYTELLS_AI_API_URL"
+ENV_CONFIG_DIR = "SKYTELLS_CONFIG_DIR"
+ENV_TOKEN = "SKYTELLS_TOKEN"
+ENV_ACCESS_KEY = "SKYTELLS_ACCESS_KEY"
+ENV_API_KEY = "SKYTELLS_API_KEY"
+ENV_CREDENTIAL_STORE = "SKYTELLS_CREDENTIAL_STORE"
+
+#: Environment variable that overrides each stored credential field.
+CREDENTIAL_ENV = {"token": ENV_TOKEN, "access_key": ENV_ACCESS_KEY, "api_key": ENV_API_KEY}
+
+
+def _env(name: str) -> str | None:
+    value = os.environ.get(name, "").strip()
+    return value or None
+
+
+def console_url() -> str:
+    """Base URL of the Skytells console (device flow and CLI endpoints)."""
+    return (_env(ENV_CONSOLE_URL) or DEFAULT_CONSOLE_URL).rstrip("/")
+
+
+def inference_url() -> str:
+    """Base URL of the inference API."""
+    return (_env(ENV_INFERENCE_URL) or DEFAULT_INFERENCE_URL).rstrip("/")
+
+
+def config_dir() -> Path:
+    """The configuration directory.
+
+    ``$SKYTELLS_CONFIG_DIR``, else ``$XDG_CONFIG_HOME/skytells``, else
+    ``~/.config/skytells`` (the official CLI's location, shared with it); on
+    Windows, platformdirs' roaming configuration directory.
+    """
+    explicit = _env(ENV_CONFIG_DIR)
+    if explicit:
+        return Path(explicit).expanduser()
+    if sys.platform == "win32":
+        import platformdirs
+
+        return Path(platformdirs.user_config_dir("skytells", appauthor=False, roaming=True))
+    base = _env("XDG_CONFIG_HOME") or os.path.join(os.path.expanduser("~"), ".config")
+    return Path(base) / "skytells"
+
+
+def credential_from_env(field: str) -> str | None:
+    """The credential the environment sets for ``field`` (``token``, ``access_key``, ``api_key``)."""
+    return _env(CREDENTIAL_ENV[field])
+
+
+def credential_store_name() -> str:
+    """Name of the credential store plugin to use (default ``file``)."""
+    return _env(ENV_CREDENTIAL_STORE) or "file"
+
+
+def cache_dir() -> Path:
+    """Where the CLI caches data it can rebuild (``$XDG_CACHE_HOME/skytells``)."""
+    if sys.platform == "win32":
+        import platformdirs
+
+        return Path(platformdirs.user_cache_dir("skytells", appauthor=False))
+    base = _env("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "skytells"
