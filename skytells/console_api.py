@@ -231,6 +231,10 @@ class ConsoleClient:
         return {k: terminal_safe(v, 200) for k, v in project.items()
                 if k in ("id", "name", "slug", "status") and isinstance(v, str)}
 
+    def health(self) -> Response:
+        """``GET /api/v1/health``: the raw answer (its status and ``Date`` header matter)."""
+        return self.http.request("GET", "/api/v1/health")
+
     # -- errors -------------------------------------------------------------
 
     def _failure(self, what: str, response: Response) -> Exception:

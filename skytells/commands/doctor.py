@@ -1,0 +1,31 @@
+"""``skytells auth doctor``."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Sequence
+from typing import Any
+
+from cliff.lister import Lister
+
+
+class AuthDoctor(Lister):
+    """Check the credential store, environment and server connection for problems"""
+
+    def get_parser(self, prog_name: str) -> argparse.ArgumentParser:
+        parser = super().get_parser(prog_name)
+        parser.add_argument("--offline", action="store_true", help="Skip the server and clock checks.")
+        parser.epilog = "Exit status: 0 when every check is ok or informational, 1 when one warns or fails."
+        return parser
+
+    def run(self, parsed_args: argparse.Namespace) -> int:
+        self._failed = False
+        super().run(parsed_args)
+        return 1 if self._failed else 0
+
+    def take_action(self, parsed_args: argparse.Namespace) -> tuple[Sequence[str], list[Sequence[Any]]]:
+        from skytells.doctor import Status, run_checks
+
+        findings = run_checks(offline=parsed_args.offline)
+        self._failed = any(f.status in (Status.WARN, Status.FAIL) for f in findings)
+        return ("check", "status", "detail"), [(f.check, f.status.value, f.detail) for f in findings]

@@ -1,0 +1,178 @@
+"""Checks behind ``skytells auth doctor``: is this machine's setup safe and working?
+
+Each check returns Findings; none of them prints or returns a credential.
+"""
+
+from __future__ import annotations
+
+import enum
+import os
+import stat
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+from skytells import settings
+from skytells.errors import SkytellsError
+
+CLOCK_SKEW_WARN_SECONDS = 60
+PROXY_VARIABLES = ("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy",
+                   "NO_PROXY", "no_proxy")
+CA_VARIABLES = ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE", "SSL_CERT_FILE")
+
+
+class Status(enum.Enum):
+    """How a check came out. ``warn`` and ``fail`` make the doctor exit 1."""
+
+    OK = "ok"
+    INFO = "info"
+    WARN = "warn"
+    FAIL = "fail"
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One line of the doctor's report."""
+
+    check: str
+    status: Status
+    detail: str
+
+
+def _mode(info: os.stat_result) -> str:
+    return f"{stat.S_IMODE(info.st_mode):04o}"
+
+
+def check_path(path: Path, kind: str, wanted_mode: int) -> list[Finding]:
+    """Existence, type, symbolic link, owner and mode of the config directory or credentials file."""
+    try:
+        info = os.lstat(path)
+    except FileNotFoundError:
+        return [Finding(kind, Status.INFO, f"{path} does not exist yet")]
+    except OSError as error:
+        return [Finding(kind, Status.FAIL, f"{path}: {os.strerror(error.errno or 0)}")]
+    findings = [Finding(kind, Status.OK, str(path))]
+    if stat.S_ISLNK(info.st_mode):
+        findings.append(Finding(f"{kind} link", Status.FAIL, f"{path} is a symbolic link; it is never written through"))
+        return findings
+    if hasattr(os, "getuid") and info.st_uid != os.getuid():
+        findings.append(Finding(f"{kind} owner", Status.FAIL, f"owned by uid {info.st_uid}, not by you"))
+    else:
+        findings.append(Finding(f"{kind} owner", Status.OK, "you"))
+    if os.name == "posix":
+        loose = stat.S_IMODE(info.st_mode) & 0o077
+        findings.append(Finding(f"{kind} mode", Status.WARN if loose else Status.OK,
+                                f"{_mode(info)}" + (f" (others can access it; run: chmod {wanted_mode:o} {path})"
+                                                    if loose else "")))
+    return findings
+
+
+def check_credentials_parse(path: Path) -> list[Finding]:
+    """Whether credentials.json parses, and which credentials it holds (names only)."""
+    from skytells.stores.document import parse_document
+
+    if not path.is_file() or path.is_symlink():
+        return []
+    try:
+        record = parse_document(path.read_text(encoding="utf-8", errors="replace"), str(path))
+    except SkytellsError as error:
+        return [Finding("credentials content", Status.FAIL, error.message)]
+    held = [name for name in ("token", "access_key", "api_key") if getattr(record, name)]
+    return [Finding("credentials content", Status.OK, "holds " + (", ".join(held) if held else "no credential"))]
+
+
+def git_work_tree(path: Path) -> Path | None:
+    """The root of the git work tree containing ``path``, if any."""
+    for directory in [path, *path.parents]:
+        if (directory / ".git").exists():
+            return directory
+    return None
+
+
+def check_git(path: Path) -> list[Finding]:
+    """Warn when credentials would live inside a git work tree (one `git add .` from a leak)."""
+    root = git_work_tree(path)
+    if root is None:
+        return [Finding("git work tree", Status.OK, "the configuration directory is not inside one")]
+    return [Finding("git work tree", Status.WARN, f"the configuration directory is inside the git work tree {root}")]
+
+
+def _without_userinfo(url: str) -> str:
+    parts = urlsplit(url)
+    if parts.username is None and parts.password is None:
+        return url
+    host = parts.hostname or ""
+    netloc = f"***@{host}" + (f":{parts.port}" if parts.port else "")
+    return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
+
+
+def check_environment() -> list[Finding]:
+    """Variables that override stored credentials or change where and how requests go."""
+    findings = []
+    for name in settings.CREDENTIAL_ENV.values():
+        if os.environ.get(name, "").strip():
+            findings.append(Finding(name, Status.INFO, "set: overrides the stored credential"))
+    for name in (settings.ENV_CONSOLE_URL, settings.ENV_INFERENCE_URL, settings.ENV_CONFIG_DIR,
+                 settings.ENV_CREDENTIAL_STORE):
+        value = os.environ.get(name, "").strip()
+        if value:
+            findings.append(Finding(name, Status.INFO, _without_userinfo(value)))
+    for name in PROXY_VARIABLES:
+        value = os.environ.get(name, "").strip()
+        if value:
+            findings.append(Finding(name, Status.INFO, _without_userinfo(value)))
+    for name in CA_VARIABLES:
+        value = os.environ.get(name, "").strip()
+        if value:
+            exists = os.path.exists(value)
+            findings.append(Finding(name, Status.OK if exists else Status.FAIL,
+                                    value + ("" if exists else " (no such file)")))
+    return findings
+
+
+def check_server(now: float | None = None) -> list[Finding]:
+    """Reach the console's health endpoint and compare its clock with ours."""
+    from email.utils import parsedate_to_datetime
+
+    from skytells import session
+
+    try:
+        api = session.console_client()
+        started = time.monotonic()
+        response = api.health()
+        elapsed = time.monotonic() - started
+    except SkytellsError as error:
+        return [Finding("server", Status.FAIL, error.message)]
+    findings = [Finding("server", Status.OK if response.status == 200 else Status.FAIL,
+                        f"{settings.console_url()} answered HTTP {response.status} in {elapsed * 1000:.0f} ms")]
+    date = response.headers.get("date")
+    try:
+        server_time = parsedate_to_datetime(date).timestamp() if date else None
+    except (TypeError, ValueError, IndexError, OverflowError):
+        server_time = None
+    if server_time is None:
+        findings.append(Finding("clock skew", Status.INFO, "the server sent no usable Date header"))
+    else:
+        skew = (time.time() if now is None else now) - server_time
+        status = Status.WARN if abs(skew) > CLOCK_SKEW_WARN_SECONDS else Status.OK
+        findings.append(Finding("clock skew", status, f"{skew:+.0f} s against the server's clock"
+                                + (" (fix the system clock: tokens and codes expire by it)"
+                                   if status is Status.WARN else "")))
+    return findings
+
+
+def run_checks(*, offline: bool = False) -> list[Finding]:
+    """Every check, in report order."""
+    from skytells.stores.file import FILE_NAME
+
+    directory = settings.config_dir()
+    findings = [Finding("credential store", Status.INFO, settings.credential_store_name())]
+    findings += check_path(directory, "config directory", 0o700)
+    findings += check_path(directory / FILE_NAME, "credentials file", 0o600)
+    findings += check_credentials_parse(directory / FILE_NAME)
+    findings += check_git(directory)
+    findings += check_environment()
+    if not offline:
+        findings += check_server()
+    return findings
