@@ -92,6 +92,9 @@ class PollResult:
     scopes: tuple[str, ...] | None = None
     retry_after: float | None = None
     detail: str = ""
+    refresh_token: str | None = field(default=None, repr=False)
+    #: Seconds the access token lives, when the server says.
+    expires_in: float | None = None
 
 
 class TokenStatus(enum.Enum):
@@ -127,23 +130,24 @@ def _scopes(value: Any) -> tuple[str, ...] | None:
     return None
 
 
-class ConsoleClient:
-    """Requests to the Skytells console on behalf of the CLI."""
+class DeviceGrantClient:
+    """The client side of the device grant, whatever the dialect.
 
-    def __init__(self, http: HttpClient) -> None:
-        self.http = http
+    Subclasses send the two requests (``_send_device_request``,
+    ``_send_token_request``); this class checks and classifies the answers.
+    """
 
-    @property
-    def host(self) -> str:
-        """The console's host, for messages."""
-        return self.http.host
+    host: str
 
-    # -- device authorization (RFC 8628) --------------------------------
+    def _send_device_request(self, client_name: str, scopes: tuple[str, ...]) -> Response:
+        raise NotImplementedError
+
+    def _send_token_request(self, device_code: str) -> Response:
+        raise NotImplementedError
 
     def request_device_code(self, client_name: str, scopes: tuple[str, ...]) -> DeviceAuthorization:
         """Start a device authorization; raise on anything but a well-formed answer."""
-        response = self.http.request("POST", "/api/oauth/device",
-                                     json_body={"client_name": client_name, "scopes": list(scopes)})
+        response = self._send_device_request(client_name, scopes)
         if response.status != 200:
             raise self._failure("could not start the device authorization", response)
         body = response.body()
@@ -170,8 +174,7 @@ class ConsoleClient:
     def poll_device_token(self, device_code: str) -> PollResult:
         """Poll the token endpoint once; transient failures come back as RETRY, not as errors."""
         try:
-            response = self.http.request("POST", "/api/oauth/token",
-                                         json_body={"device_code": device_code, "grant_type": DEVICE_GRANT_TYPE})
+            response = self._send_token_request(device_code)
         except NetworkError as error:
             return PollResult(PollOutcome.RETRY, detail=error.message)
         if response.status == 200:
@@ -180,9 +183,12 @@ class ConsoleClient:
             if not isinstance(token, str) or not token.strip() or len(token) > 8192:
                 raise self._malformed(response, "approved without a usable 'access_token'")
             token_type = body.get("token_type")
+            refresh_token = body.get("refresh_token")
             return PollResult(PollOutcome.APPROVED, access_token=token.strip(),
                               token_type=token_type if isinstance(token_type, str) else "Bearer",
-                              scopes=_scopes(body.get("scopes", body.get("scope"))))
+                              scopes=_scopes(body.get("scopes", body.get("scope"))),
+                              refresh_token=refresh_token if isinstance(refresh_token, str) and refresh_token else None,
+                              expires_in=_number(body.get("expires_in")))
         code = response.error_code()
         if response.status in (400, 401) and code in _STANDARD_ERRORS:
             return PollResult(_STANDARD_ERRORS[code], detail=response.describe())
@@ -196,6 +202,36 @@ class ConsoleClient:
                               detail=f"{self.host} had a problem ({response.describe()})")
         raise AuthError(f"{self.host} refused the device authorization ({response.describe()}).",
                         hint="Run skytells login again.")
+
+    def _failure(self, what: str, response: Response) -> Exception:
+        if response.status >= 500 or response.status == 429 or response.kind != "json":
+            return ServerError(f"{self.host} {what}: {response.describe()}.")
+        if response.status == 401:
+            return AuthError(f"{self.host} {what}: not authenticated ({response.describe()}).")
+        return ServerError(f"{self.host} {what}: {response.describe()}.")
+
+    def _malformed(self, response: Response, problem: str) -> ServerError:
+        return ServerError(f"{self.host} sent an answer the CLI cannot use (HTTP {response.status}, {problem}).")
+
+
+class ConsoleClient(DeviceGrantClient):
+    """Requests to the Skytells console on behalf of the CLI (the console's JSON dialect)."""
+
+    def __init__(self, http: HttpClient) -> None:
+        self.http = http
+
+    @property
+    def host(self) -> str:  # type: ignore[override]
+        """The console's host, for messages."""
+        return self.http.host
+
+    def _send_device_request(self, client_name: str, scopes: tuple[str, ...]) -> Response:
+        return self.http.request("POST", "/api/oauth/device",
+                                 json_body={"client_name": client_name, "scopes": list(scopes)})
+
+    def _send_token_request(self, device_code: str) -> Response:
+        return self.http.request("POST", "/api/oauth/token",
+                                 json_body={"device_code": device_code, "grant_type": DEVICE_GRANT_TYPE})
 
     # -- CLI endpoints ----------------------------------------------------
 
@@ -234,15 +270,3 @@ class ConsoleClient:
     def health(self) -> Response:
         """``GET /api/v1/health``: the raw answer (its status and ``Date`` header matter)."""
         return self.http.request("GET", "/api/v1/health")
-
-    # -- errors -------------------------------------------------------------
-
-    def _failure(self, what: str, response: Response) -> Exception:
-        if response.status >= 500 or response.status == 429 or response.kind != "json":
-            return ServerError(f"{self.host} {what}: {response.describe()}.")
-        if response.status == 401:
-            return AuthError(f"{self.host} {what}: not authenticated ({response.describe()}).")
-        return ServerError(f"{self.host} {what}: {response.describe()}.")
-
-    def _malformed(self, response: Response, problem: str) -> ServerError:
-        return ServerError(f"{self.host} sent an answer the CLI cannot use (HTTP {response.status}, {problem}).")
