@@ -1,0 +1,55 @@
+"""The ``skytells sandbox`` and ``skytells sandbox demo`` commands.
+
+The server modules are imported inside ``take_action`` so that listing the
+CLI's commands stays fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from cliff.command import Command
+
+from skytells_sandbox.options import add_server_options, config_from_options
+
+
+class Serve(Command):
+    """Run a local Skytells sandbox server on 127.0.0.1 until Ctrl-C."""
+
+    def get_parser(self, prog_name: str) -> argparse.ArgumentParser:
+        """Add the server options to the command's parser."""
+        return add_server_options(super().get_parser(prog_name))
+
+    def take_action(self, parsed_args: argparse.Namespace) -> int:
+        """Serve in the foreground; exit 0 on Ctrl-C, 2 on bad options, 1 if the port is taken."""
+        from skytells_sandbox.runner import run_in_foreground
+
+        stderr = self.app.stderr
+        try:
+            config = config_from_options(
+                parsed_args, access_log=None if parsed_args.quiet else stderr
+            )
+        except ValueError as exc:
+            print(f"error: {exc}", file=stderr)
+            return 2
+        return run_in_foreground(config, stderr)
+
+
+class Demo(Command):
+    """Log in against a throwaway sandbox and run whoami, end to end."""
+
+    def get_parser(self, prog_name: str) -> argparse.ArgumentParser:
+        """Add ``--keep``."""
+        parser = super().get_parser(prog_name)
+        parser.add_argument(
+            "--keep",
+            action="store_true",
+            help="keep the temporary config directory and print its path",
+        )
+        return parser
+
+    def take_action(self, parsed_args: argparse.Namespace) -> int:
+        """Run the demo; returns the first non-zero exit code of its steps, else 0."""
+        from skytells_sandbox.demo import run_demo
+
+        return run_demo(self.app.stderr, keep=parsed_args.keep)

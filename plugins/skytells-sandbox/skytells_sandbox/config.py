@@ -1,0 +1,89 @@
+"""Settings of a sandbox server and the constants of the service it imitates."""
+
+from __future__ import annotations
+
+import ipaddress
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TextIO
+
+ALL_SCOPES: tuple[str, ...] = (
+    "inference",
+    "projects.read",
+    "projects.write",
+    "deployments.read",
+    "deployments.write",
+    "keys.read",
+    "keys.write",
+    "account.read",
+)
+DEFAULT_SCOPES: tuple[str, ...] = (
+    "inference",
+    "projects.read",
+    "deployments.read",
+    "account.read",
+)
+DIALECTS: tuple[str, ...] = ("console", "rfc8628")
+DEVICE_GRANT_TYPE = "urn:ietf:params:oauth:grant-type:device_code"
+# RFC 8628 section 3.5: every slow_down adds 5 seconds to the polling interval.
+SLOW_DOWN_STEP = 5
+SIGNED_IN_USER = "sandbox-user"
+
+
+@dataclass(frozen=True)
+class SandboxConfig:
+    """How a :class:`~skytells_sandbox.server.Sandbox` behaves.
+
+    Attributes:
+        host: Address to listen on; only loopback addresses are accepted.
+        port: TCP port; 0 picks a free one.
+        interval: Polling interval (seconds) announced for device codes.
+        expires_in: Lifetime (seconds) of a device code.
+        auto_approve: Approve every device request as soon as it is made.
+        dialect: ``"console"`` (HTTP status codes, like the real console) or
+            ``"rfc8628"`` (HTTP 400 with standard error bodies).
+        slow_down_polls: Answer ``slow_down`` to the first N polls of each
+            device code (``rfc8628`` dialect only).
+        clock: Monotonic time source in seconds, used for expiry and
+            poll-rate decisions; tests inject a fake one.
+        access_log: Stream for one ``METHOD /path STATUS`` line per request
+            (query strings stripped), or ``None`` for silence.
+    """
+
+    host: str = "127.0.0.1"
+    port: int = 0
+    interval: int = 5
+    expires_in: int = 900
+    auto_approve: bool = False
+    dialect: str = "console"
+    slow_down_polls: int = 0
+    clock: Callable[[], float] = time.monotonic
+    access_log: TextIO | None = None
+
+    def __post_init__(self) -> None:
+        check_loopback(self.host)
+        if not 0 <= self.port <= 65535:
+            raise ValueError(f"port must be between 0 and 65535, got {self.port}")
+        if self.interval < 0:
+            raise ValueError(f"interval must not be negative, got {self.interval}")
+        if self.expires_in <= 0:
+            raise ValueError(f"expires_in must be positive, got {self.expires_in}")
+        if self.dialect not in DIALECTS:
+            raise ValueError(f"dialect must be one of {', '.join(DIALECTS)}, got {self.dialect!r}")
+        if self.slow_down_polls < 0:
+            raise ValueError(f"slow_down_polls must not be negative, got {self.slow_down_polls}")
+        if self.slow_down_polls and self.dialect != "rfc8628":
+            raise ValueError("slow_down_polls needs the rfc8628 dialect")
+
+
+def check_loopback(host: str) -> None:
+    """Raise ``ValueError`` unless ``host`` is a literal loopback IP address."""
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        raise ValueError(
+            f"host must be a loopback IP address such as 127.0.0.1, got {host!r}"
+        ) from None
+    if not address.is_loopback:
+        raise ValueError(f"the sandbox listens on loopback addresses only, not {host}")

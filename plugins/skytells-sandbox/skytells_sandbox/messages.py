@@ -1,0 +1,115 @@
+"""Transport-independent HTTP requests and responses, and helpers to build them."""
+
+from __future__ import annotations
+
+import json
+import urllib.parse
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+JSON_TYPE = "application/json"
+HTML_TYPE = "text/html; charset=utf-8"
+FORM_TYPE = "application/x-www-form-urlencoded"
+
+
+class InvalidBodyError(ValueError):
+    """The request body could not be read as the expected format."""
+
+
+@dataclass(frozen=True)
+class Request:
+    """An HTTP request, already read from the connection."""
+
+    method: str
+    path: str
+    query: str = ""
+    headers: Mapping[str, str] = field(default_factory=dict)
+    body: bytes = b""
+
+    def header(self, name: str) -> str | None:
+        """Return the value of header ``name`` (case-insensitive), or ``None``."""
+        wanted = name.lower()
+        for key, value in self.headers.items():
+            if key.lower() == wanted:
+                return value
+        return None
+
+    def query_value(self, name: str) -> str | None:
+        """Return the first value of query parameter ``name``, or ``None``."""
+        values = urllib.parse.parse_qs(self.query, keep_blank_values=True).get(name)
+        return values[0] if values else None
+
+    def is_form(self) -> bool:
+        """Whether the body is declared as an HTML form submission."""
+        content_type = self.header("Content-Type") or ""
+        return content_type.split(";")[0].strip().lower() == FORM_TYPE
+
+    def json_object(self, *, allow_empty: bool = False) -> dict[str, Any]:
+        """Parse the body as a JSON object, or raise :class:`InvalidBodyError`."""
+        if not self.body.strip():
+            if allow_empty:
+                return {}
+            raise InvalidBodyError("Request body must be a JSON object")
+        try:
+            value = json.loads(self.body.decode("utf-8"))
+        except (UnicodeDecodeError, json.JSONDecodeError):
+            raise InvalidBodyError("Request body is not valid JSON") from None
+        if not isinstance(value, dict):
+            raise InvalidBodyError("Request body must be a JSON object")
+        return value
+
+    def form(self) -> dict[str, str]:
+        """Parse the body as a URL-encoded form, first value of each field."""
+        try:
+            text = self.body.decode("utf-8")
+        except UnicodeDecodeError:
+            raise InvalidBodyError("Form body is not UTF-8") from None
+        fields = urllib.parse.parse_qs(text, keep_blank_values=True)
+        return {name: values[0] for name, values in fields.items()}
+
+    def bearer_token(self) -> str | None:
+        """The credential of an ``Authorization: Bearer`` header, or ``None``."""
+        scheme, _, credential = (self.header("Authorization") or "").partition(" ")
+        if scheme.lower() != "bearer" or not credential.strip():
+            return None
+        return credential.strip()
+
+
+@dataclass(frozen=True)
+class Response:
+    """An HTTP response to send; ``Content-Length`` is added when it is written."""
+
+    status: int
+    body: bytes
+    content_type: str = JSON_TYPE
+    headers: tuple[tuple[str, str], ...] = ()
+
+
+def json_response(status: int, payload: Any, headers: tuple[tuple[str, str], ...] = ()) -> Response:
+    """A JSON response."""
+    body = json.dumps(payload, separators=(",", ":")).encode("utf-8")
+    return Response(status, body, JSON_TYPE, headers)
+
+
+def error_response(status: int, error: str, message: str | None = None) -> Response:
+    """A JSON error in the console's shape: ``{"error": ..., "message": ...}``."""
+    payload = {"error": error}
+    if message is not None:
+        payload["message"] = message
+    return json_response(status, payload)
+
+
+def html_response(status: int, page: str) -> Response:
+    """An HTML page that may load nothing from elsewhere and may not be framed."""
+    policy = (
+        "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; "
+        "frame-ancestors 'none'; base-uri 'none'"
+    )
+    headers = (
+        ("Content-Security-Policy", policy),
+        ("X-Frame-Options", "DENY"),
+        ("Cache-Control", "no-store"),
+        ("Referrer-Policy", "no-referrer"),
+    )
+    return Response(status, page.encode("utf-8"), HTML_TYPE, headers)

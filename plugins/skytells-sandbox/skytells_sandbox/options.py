@@ -1,0 +1,89 @@
+"""Command-line options of the sandbox server, shared by ``skytells sandbox`` and ``python -m``."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+from skytells_sandbox.config import DIALECTS, SandboxConfig
+
+DEFAULT_PORT = 8765
+
+
+def _non_negative_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must not be negative: {value}")
+    return value
+
+
+def add_server_options(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    """Add the server's options to ``parser`` and return it."""
+    parser.add_argument(
+        "--port",
+        type=_non_negative_int,
+        default=DEFAULT_PORT,
+        help=f"TCP port on 127.0.0.1 (default {DEFAULT_PORT}; 0 picks a free port)",
+    )
+    parser.add_argument(
+        "--interval",
+        type=_non_negative_int,
+        default=5,
+        help="polling interval in seconds announced to clients (default 5)",
+    )
+    parser.add_argument(
+        "--expires-in",
+        type=_non_negative_int,
+        default=900,
+        dest="expires_in",
+        help="lifetime of a device code in seconds (default 900)",
+    )
+    parser.add_argument(
+        "--auto-approve",
+        action="store_true",
+        dest="auto_approve",
+        help="approve every device request as soon as it is made",
+    )
+    parser.add_argument(
+        "--dialect",
+        choices=DIALECTS,
+        default="console",
+        help="token endpoint answers: console status codes (default) or RFC 8628 400 bodies",
+    )
+    parser.add_argument(
+        "--slow-down",
+        type=_non_negative_int,
+        default=0,
+        dest="slow_down",
+        metavar="N",
+        help="answer slow_down to the first N polls of each device code (rfc8628 only)",
+    )
+    parser.add_argument(
+        "--quiet",
+        action="store_true",
+        help="do not log one 'METHOD /path STATUS' line per request",
+    )
+    return parser
+
+
+def config_from_options(options: argparse.Namespace, **overrides: Any) -> SandboxConfig:
+    """Build a :class:`SandboxConfig` from parsed options; ``ValueError`` if they clash."""
+    if options.slow_down and options.dialect != "rfc8628":
+        raise ValueError("--slow-down needs --dialect rfc8628")
+    if options.expires_in == 0:
+        raise ValueError("--expires-in must be positive")
+    fields: dict[str, Any] = {
+        "port": options.port,
+        "interval": options.interval,
+        "expires_in": options.expires_in,
+        "auto_approve": options.auto_approve,
+        "dialect": options.dialect,
+        "slow_down_polls": options.slow_down,
+        "access_log": None if options.quiet else sys.stderr,
+    }
+    fields.update(overrides)
+    return SandboxConfig(**fields)

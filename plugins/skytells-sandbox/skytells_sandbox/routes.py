@@ -1,0 +1,49 @@
+"""Which endpoint answers which method and path."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from skytells_sandbox import admin, api, verification
+from skytells_sandbox.context import Context
+from skytells_sandbox.messages import Request, Response, error_response
+
+Endpoint = Callable[[Context, Request], Response]
+
+ROUTES: dict[str, dict[str, Endpoint]] = {
+    "/api/oauth/device": {"POST": api.device_authorization},
+    "/api/oauth/token": {"POST": api.token},
+    "/api/v1/cli/projects": {"GET": api.cli_projects},
+    "/api/v1/cli/project": {"GET": api.cli_project},
+    "/api/v1/health": {"GET": api.health},
+    "/device": {"GET": verification.show_form, "POST": verification.submit},
+    "/_sandbox/tokens": {"POST": admin.create_token},
+    "/_sandbox/project-keys": {"POST": admin.create_project_key},
+    "/_sandbox/revoke": {"POST": admin.revoke},
+    "/_sandbox/device/approve": {"POST": admin.approve},
+    "/_sandbox/device/deny": {"POST": admin.deny},
+    "/_sandbox/device/expire": {"POST": admin.expire},
+    "/_sandbox/device/pending": {"GET": admin.pending},
+}
+
+
+def dispatch(ctx: Context, request: Request) -> Response:
+    """Answer ``request``: 404 for an unknown path, 405 for a method the path lacks.
+
+    ``HEAD`` is answered wherever ``GET`` is; the caller drops the body.
+    """
+    methods = ROUTES.get(request.path)
+    if methods is None:
+        return error_response(404, "Not Found")
+    method = "GET" if request.method == "HEAD" else request.method
+    endpoint = methods.get(method)
+    if endpoint is None:
+        allowed = sorted(methods) + (["HEAD"] if "GET" in methods else [])
+        response = error_response(405, "Method Not Allowed")
+        return Response(
+            response.status,
+            response.body,
+            response.content_type,
+            (("Allow", ", ".join(allowed)),),
+        )
+    return endpoint(ctx, request)

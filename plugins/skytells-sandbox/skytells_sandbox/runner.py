@@ -1,0 +1,61 @@
+"""Run a sandbox in the foreground until Ctrl-C or SIGTERM."""
+
+from __future__ import annotations
+
+import signal
+import threading
+from types import FrameType
+from typing import TextIO
+
+from skytells_sandbox.config import SandboxConfig
+
+
+def run_in_foreground(config: SandboxConfig, stream: TextIO) -> int:
+    """Serve until interrupted; messages go to ``stream``. Returns the exit code."""
+    from skytells_sandbox.server import Sandbox
+
+    try:
+        sandbox = Sandbox(config)
+    except OSError as exc:
+        reason = exc.strerror or str(exc)
+        print(f"error: cannot listen on {config.host}:{config.port}: {reason}", file=stream)
+        if config.port:
+            print("hint: pass --port 0 to pick a free port", file=stream)
+        return 1
+
+    stopping = threading.Event()
+    previous = _on_sigterm(stopping)
+    try:
+        with sandbox:
+            mode = f"{config.dialect} dialect, interval {config.interval}s, "
+            mode += f"codes expire in {config.expires_in}s"
+            if config.auto_approve:
+                mode += ", auto-approve"
+            print(f"Skytells sandbox listening on {sandbox.url} ({mode})", file=stream)
+            print(f"export SKYTELLS_API_URL={sandbox.url}", file=stream)
+            print("Press Ctrl-C to stop.", file=stream)
+            stream.flush()
+            # A timed wait keeps the main thread responsive to Ctrl-C.
+            while not stopping.wait(0.5):
+                pass
+    except KeyboardInterrupt:
+        pass
+    finally:
+        _restore_sigterm(previous)
+    print("Skytells sandbox stopped.", file=stream)
+    return 0
+
+
+def _on_sigterm(stopping: threading.Event) -> object:
+    if threading.current_thread() is not threading.main_thread():
+        return None
+
+    def handle(signum: int, frame: FrameType | None) -> None:
+        stopping.set()
+
+    return signal.signal(signal.SIGTERM, handle)
+
+
+def _restore_sigterm(previous: object) -> None:
+    if previous is not None:
+        signal.signal(signal.SIGTERM, previous)  # type: ignore[arg-type]

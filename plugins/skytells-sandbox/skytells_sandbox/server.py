@@ -1,0 +1,180 @@
+"""The :class:`Sandbox`: a local server that behaves like the Skytells console.
+
+Run it by hand with ``python -m skytells_sandbox.server --help``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import ipaddress
+import threading
+from collections.abc import Iterable
+from types import TracebackType
+from typing import Any
+
+from skytells_sandbox.config import DEFAULT_SCOPES, SandboxConfig
+from skytells_sandbox.context import Context
+from skytells_sandbox.handler import SandboxHTTPServer
+from skytells_sandbox.state import DeviceRequest, DeviceStatus, SandboxState, SeenRequest
+
+
+class Sandbox:
+    """A Skytells console stand-in listening on a loopback address.
+
+    The socket is bound when the object is made, so :attr:`url` is known at
+    once; :meth:`start` begins answering in a daemon thread. Use it as a
+    context manager to start and stop it::
+
+        with Sandbox(SandboxConfig(auto_approve=True)) as sandbox:
+            requests.get(sandbox.url + "/api/v1/health")
+
+    Keyword arguments override fields of ``config``: ``Sandbox(interval=1)``.
+    """
+
+    def __init__(self, config: SandboxConfig | None = None, **overrides: Any) -> None:
+        config = config or SandboxConfig()
+        if overrides:
+            config = dataclasses.replace(config, **overrides)
+        self._config = config
+        self._state = SandboxState(config)
+        ipv6 = ipaddress.ip_address(config.host).version == 6
+        self._server = SandboxHTTPServer((config.host, config.port), ipv6=ipv6)
+        host, port = self._server.server_address[:2]
+        netloc = f"[{host}]" if ipv6 else host
+        self._url = f"http://{netloc}:{port}"
+        self._server.context = Context(state=self._state, url=self._url)
+        self._thread: threading.Thread | None = None
+        self._closed = False
+
+    # Lifecycle ------------------------------------------------------------
+
+    @property
+    def url(self) -> str:
+        """Base URL without a trailing slash, e.g. ``http://127.0.0.1:54321``."""
+        return self._url
+
+    @property
+    def config(self) -> SandboxConfig:
+        """The configuration in force."""
+        return self._config
+
+    def start(self) -> Sandbox:
+        """Answer requests in a daemon thread; returns ``self``."""
+        if self._closed:
+            raise RuntimeError("a stopped sandbox cannot be started again")
+        if self._thread is None:
+            self._thread = threading.Thread(
+                target=self._server.serve_until_stopped,
+                name="skytells-sandbox",
+                daemon=True,
+            )
+            self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Stop answering, close kept-alive connections and release the port."""
+        if self._closed:
+            return
+        self._closed = True
+        if self._thread is not None:
+            self._server.request_stop()
+            self._thread.join()
+        self._server.drop_open_connections()
+        self._server.server_close()
+
+    def __enter__(self) -> Sandbox:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    # Credentials ----------------------------------------------------------
+
+    def issue_token(self, scopes: Iterable[str] = DEFAULT_SCOPES) -> str:
+        """Issue a valid personal access token (``sk_pat_`` + 64 hex) with ``scopes``.
+
+        Raises ``ValueError`` for an unknown scope.
+        """
+        return self._state.issue_token(scopes)
+
+    def issue_project_key(self, name: str = "Demo Project") -> str:
+        """Create a project called ``name`` and return its access key (``sk_proj_`` + 48 hex)."""
+        key, _project = self._state.issue_project_key(name)
+        return key
+
+    def project_for_key(self, access_key: str) -> dict[str, str] | None:
+        """The project of a valid project access key, or ``None``."""
+        return self._state.project_for_key(access_key)
+
+    def token_scopes(self, token: str) -> tuple[str, ...] | None:
+        """The scopes of a valid personal access token, or ``None``."""
+        return self._state.token_scopes(token)
+
+    def revoke(self, credential: str) -> None:
+        """Make a token or project key invalid.
+
+        Raises ``skytells_sandbox.state.UnknownCredentialError`` (a
+        ``LookupError``) if the sandbox never issued it.
+        """
+        self._state.revoke(credential)
+
+    # Device authorization -------------------------------------------------
+
+    def wait_for_device_request(self, timeout: float = 5.0) -> str:
+        """Block until a device request not returned before exists; return its user code.
+
+        Each request is returned once, oldest first. Raises ``TimeoutError``
+        after ``timeout`` real seconds.
+        """
+        return self._state.wait_for_device_request(timeout)
+
+    def approve(self, user_code: str) -> None:
+        """Approve a pending request, as the person would on the verification page.
+
+        Raises ``UnknownCodeError`` (a ``LookupError``) or ``NotPendingError``
+        (a ``RuntimeError``) from ``skytells_sandbox.state``.
+        """
+        self._state.decide(user_code, DeviceStatus.APPROVED)
+
+    def deny(self, user_code: str) -> None:
+        """Deny a pending request; raises like :meth:`approve`."""
+        self._state.decide(user_code, DeviceStatus.DENIED)
+
+    def expire(self, user_code: str) -> None:
+        """Expire a request now, whatever the clock says."""
+        self._state.expire(user_code)
+
+    def device_request(self, user_code: str) -> DeviceRequest:
+        """A snapshot of a request: status, polls, poll times, current interval, scopes."""
+        return self._state.device_request(user_code)
+
+    def pending_user_codes(self) -> list[str]:
+        """User codes still waiting for a decision, oldest first."""
+        return self._state.pending_user_codes()
+
+    # Observation ----------------------------------------------------------
+
+    @property
+    def requests_seen(self) -> list[SeenRequest]:
+        """Every request received so far (method, path, query, raw headers, body, clock time)."""
+        return self._state.requests_seen()
+
+    def clear_requests(self) -> None:
+        """Forget the requests received so far."""
+        self._state.clear_requests()
+
+    @property
+    def connections_accepted(self) -> int:
+        """How many TCP connections the server has accepted."""
+        return self._server.connections_accepted
+
+
+if __name__ == "__main__":
+    from skytells_sandbox.__main__ import main
+
+    raise SystemExit(main())
