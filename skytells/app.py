@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 from cliff.app import App
@@ -13,6 +14,14 @@ from skytells.errors import SkytellsError
 from skytells.exitcodes import ExitCode
 
 DESCRIPTION = "Sign in to Skytells and manage the credentials of this machine."
+_CREDENTIAL_WORD = re.compile(r"sk_[A-Za-z]+_[A-Za-z0-9_-]+")
+
+
+def redact_credentials(text: str) -> str:
+    """``text`` with every credential-looking word (``sk_pat_...``, ``sk_proj_...``) masked."""
+    from skytells.masking import mask
+
+    return _CREDENTIAL_WORD.sub(lambda found: mask(found.group()), text)
 
 
 class ConsoleFormatter(logging.Formatter):
@@ -41,6 +50,23 @@ class SkytellsApp(App):
         self.command_manager.add_command("help", HelpCommand)
         self._last_error: BaseException | None = None
 
+    def build_option_parser(self, description: str | None, version: str | None,
+                            argparse_kwargs: dict[str, Any] | None = None) -> Any:
+        parser = super().build_option_parser(description, version, argparse_kwargs)
+        parser.add_argument("--profile", metavar="NAME",
+                            help="Use this credentials profile (default: $SKYTELLS_PROFILE, else the default profile).")
+        return parser
+
+    def initialize_app(self, argv: list[str]) -> None:
+        from skytells import settings
+        from skytells.stores.document import valid_profile_name
+
+        if self.options.profile is not None:
+            if not valid_profile_name(self.options.profile):
+                self.stderr.write("error: a profile name is 1-64 letters, digits, '-', '_' or '.'.\n")
+                raise SystemExit(ExitCode.USAGE)
+            settings.profile_override = self.options.profile
+
     def configure_logging(self) -> None:
         super().configure_logging()
         root = logging.getLogger()
@@ -67,6 +93,18 @@ class SkytellsApp(App):
         self.print_command_list()
         raise SystemExit(ExitCode.OK)
 
+    def prepare_to_run_command(self, cmd: Any) -> None:
+        # argparse quotes rejected arguments in its errors; a token pasted there must not be echoed.
+        build_parser = cmd.get_parser
+
+        def get_parser(prog_name: str) -> Any:
+            parser = build_parser(prog_name)
+            report = parser.error
+            parser.error = lambda message: report(redact_credentials(message))
+            return parser
+
+        cmd.get_parser = get_parser
+
     def run_subcommand(self, argv: list[str]) -> int:
         try:
             self.command_manager.find_command(argv)
@@ -81,7 +119,7 @@ class SkytellsApp(App):
     def _unknown_command(self, argv: list[str]) -> int:
         from skytells.sanitize import terminal_safe
 
-        word = terminal_safe(argv[0], 60)
+        word = terminal_safe(redact_credentials(argv[0]), 60)
         self.stderr.write(f"error: '{word}' is not a {self.NAME} command. See '{self.NAME} help'.\n")
         matches = self.get_fuzzy_matches(argv[0]) if not argv[0].startswith("-") else []
         if matches:

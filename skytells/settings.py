@@ -21,6 +21,12 @@ ENV_TOKEN = "SKYTELLS_TOKEN"
 ENV_ACCESS_KEY = "SKYTELLS_ACCESS_KEY"
 ENV_API_KEY = "SKYTELLS_API_KEY"
 ENV_CREDENTIAL_STORE = "SKYTELLS_CREDENTIAL_STORE"
+ENV_PROFILE = "SKYTELLS_PROFILE"
+ENV_ISSUER = "SKYTELLS_ISSUER"
+ENV_CLIENT_ID = "SKYTELLS_CLIENT_ID"
+
+#: Set from the global ``--profile`` option; it outranks ``SKYTELLS_PROFILE``.
+profile_override: str | None = None
 
 #: Environment variable that overrides each stored credential field.
 CREDENTIAL_ENV = {"token": ENV_TOKEN, "access_key": ENV_ACCESS_KEY, "api_key": ENV_API_KEY}
@@ -62,6 +68,21 @@ def config_dir() -> Path:
 def credential_from_env(field: str) -> str | None:
     """The credential the environment sets for ``field`` (``token``, ``access_key``, ``api_key``)."""
     return _env(CREDENTIAL_ENV[field])
+
+
+def profile_name() -> str | None:
+    """The profile chosen by ``--profile`` or ``SKYTELLS_PROFILE``; None means the stored default."""
+    return profile_override or _env(ENV_PROFILE)
+
+
+def issuer() -> str | None:
+    """A standard authorization server chosen through the environment (``SKYTELLS_ISSUER``)."""
+    return _env(ENV_ISSUER)
+
+
+def client_id() -> str | None:
+    """The OAuth client id for ``SKYTELLS_ISSUER`` (``SKYTELLS_CLIENT_ID``)."""
+    return _env(ENV_CLIENT_ID)
 
 
 def credential_store_name() -> str:

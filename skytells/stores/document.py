@@ -1,8 +1,10 @@
 """The JSON document of ``credentials.json``: parse strictly, render faithfully.
 
 The official CLI's fields (``token``, ``access_key``, ``api_key``,
-``created_at``) stay at the top level so both CLIs can share the file; this
-CLI's own facts live under ``meta``; unknown fields are carried through.
+``created_at``) stay at the top level for the default profile, so both CLIs
+can share the file; this CLI's own facts live under ``meta``; other profiles
+live under ``profiles`` in the same shape; ``profile`` names the default
+profile when it is not called "default"; unknown fields are carried through.
 """
 
 from __future__ import annotations
@@ -10,10 +12,11 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from skytells.credentials import SECRET_FIELDS, StoredCredentials
+from skytells.credentials import DEFAULT_PROFILE, SECRET_FIELDS, StoredCredentials
 from skytells.errors import StoreError
 
-KNOWN_FIELDS = (*SECRET_FIELDS, "created_at", "meta")
+KNOWN_FIELDS = (*SECRET_FIELDS, "created_at", "meta", "profiles", "profile")
+MAX_PROFILE_NAME = 64
 
 
 def _unusable(path: str, problem: str) -> StoreError:
@@ -23,37 +26,63 @@ def _unusable(path: str, problem: str) -> StoreError:
     )
 
 
+def valid_profile_name(name: object) -> bool:
+    """Profile names: 1-64 letters, digits, '-', '_' or '.'."""
+    return (isinstance(name, str) and 0 < len(name) <= MAX_PROFILE_NAME
+            and all(c.isascii() and (c.isalnum() or c in "-_.") for c in name))
+
+
+def _parse_profile(data: dict[str, Any], path: str, where: str) -> StoredCredentials:
+    record = StoredCredentials()
+    for name in SECRET_FIELDS:
+        value = data.get(name)
+        if value is not None and not isinstance(value, str):
+            raise _unusable(path, f"has a {where}{name!r} that is not a string")
+        setattr(record, name, value or None)
+    created_at = data.get("created_at")
+    if created_at is not None:
+        if isinstance(created_at, bool) or not isinstance(created_at, int | float) or created_at != created_at:
+            raise _unusable(path, f"has a {where}'created_at' that is not a number")
+        try:
+            record.created_at = int(created_at)
+        except OverflowError:
+            raise _unusable(path, f"has a {where}'created_at' that is not a number") from None
+    meta = data.get("meta", {})
+    if not isinstance(meta, dict) or not all(isinstance(v, dict) for v in meta.values()):
+        raise _unusable(path, f"has a {where}'meta' that is not an object of objects")
+    record.meta = meta
+    return record
+
+
 def parse_document(text: str, path: str) -> StoredCredentials:
     """Parse the file's text; raise StoreError naming ``path`` if it is not a credentials document."""
     if not text.strip():
         raise _unusable(path, "is empty")
     try:
         data = json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):
         raise _unusable(path, "is not valid JSON") from None
     if not isinstance(data, dict):
         raise _unusable(path, "does not hold a JSON object")
-    record = StoredCredentials()
-    for name in SECRET_FIELDS:
-        value = data.get(name)
-        if value is not None and not isinstance(value, str):
-            raise _unusable(path, f"has a {name!r} that is not a string")
-        setattr(record, name, value or None)
-    created_at = data.get("created_at")
-    if created_at is not None:
-        if isinstance(created_at, bool) or not isinstance(created_at, int | float):
-            raise _unusable(path, "has a 'created_at' that is not a number")
-        record.created_at = int(created_at)
-    meta = data.get("meta", {})
-    if not isinstance(meta, dict) or not all(isinstance(v, dict) for v in meta.values()):
-        raise _unusable(path, "has a 'meta' that is not an object of objects")
-    record.meta = meta
+    record = _parse_profile(data, path, "")
+    name = data.get("profile", DEFAULT_PROFILE)
+    if not valid_profile_name(name):
+        raise _unusable(path, "has a 'profile' that is not a valid profile name")
+    record.profile_name = name
+    profiles = data.get("profiles", {})
+    if not isinstance(profiles, dict):
+        raise _unusable(path, "has a 'profiles' that is not an object")
+    for profile_name, value in profiles.items():
+        if not valid_profile_name(profile_name) or not isinstance(value, dict) or profile_name == name:
+            raise _unusable(path, "has a bad entry in 'profiles'")
+        profile = _parse_profile(value, path, f"profile {profile_name!r} with ")
+        profile.profile_name = profile_name
+        record.profiles[profile_name] = profile
     record.extra = {k: v for k, v in data.items() if k not in KNOWN_FIELDS}
     return record
 
 
-def render_document(record: StoredCredentials) -> str:
-    """Render ``record`` as the file's text (credentials absent from the record are omitted)."""
+def _render_profile(record: StoredCredentials) -> dict[str, Any]:
     data: dict[str, Any] = {}
     for name in SECRET_FIELDS:
         value = getattr(record, name)
@@ -61,7 +90,22 @@ def render_document(record: StoredCredentials) -> str:
             data[name] = value
     if record.created_at is not None:
         data["created_at"] = record.created_at
-    data.update(record.extra)
     if record.meta:
         data["meta"] = record.meta
+    return data
+
+
+def render_document(record: StoredCredentials) -> str:
+    """Render ``record`` as the file's text (credentials absent from the record are omitted)."""
+    data = _render_profile(record)
+    meta = data.pop("meta", None)
+    data.update(record.extra)
+    if meta:
+        data["meta"] = meta
+    if record.profile_name != DEFAULT_PROFILE:
+        data["profile"] = record.profile_name
+    profiles = {name: _render_profile(p) for name, p in sorted(record.profiles.items())
+                if not p.is_empty() or p.meta}
+    if profiles:
+        data["profiles"] = profiles
     return json.dumps(data, indent=2) + "\n"

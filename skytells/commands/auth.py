@@ -1,0 +1,123 @@
+"""``skytells auth status | switch | token``: profiles and the token they hold."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Sequence
+from typing import Any
+
+from cliff.command import Command
+from cliff.lister import Lister
+
+from skytells.exitcodes import ExitCode
+
+
+def _expiry(expires_at: int | None) -> str:
+    import datetime
+
+    if expires_at is None:
+        return "-"
+    moment = datetime.datetime.fromtimestamp(expires_at / 1000, tz=datetime.timezone.utc)
+    return moment.astimezone().isoformat(timespec="seconds")
+
+
+class AuthStatus(Lister):
+    """List every profile: server, method, masked token, scopes, expiry and validity"""
+
+    def get_parser(self, prog_name: str) -> argparse.ArgumentParser:
+        parser = super().get_parser(prog_name)
+        parser.add_argument("--offline", action="store_true", help="Do not ask the servers whether tokens are valid.")
+        parser.epilog = "Exit status: 0 when every listed token is valid (or --offline), 4 otherwise."
+        return parser
+
+    def run(self, parsed_args: argparse.Namespace) -> int:
+        self._exit_code = ExitCode.OK
+        super().run(parsed_args)
+        return int(self._exit_code)
+
+    def take_action(self, parsed_args: argparse.Namespace) -> tuple[Sequence[str], list[Sequence[Any]]]:
+        from skytells import session, settings
+        from skytells.errors import AuthError
+        from skytells.masking import mask
+        from skytells.tokens import expires_soon
+
+        store = session.open_store()
+        record = store.load()
+        columns = ("profile", "default", "server", "method", "source", "token", "scopes", "expires", "status")
+        rows: list[Sequence[Any]] = []
+        env_token = settings.credential_from_env("token")
+        if env_token:
+            rows.append(("(environment)", "", settings.console_url(), "environment", settings.ENV_TOKEN,
+                         mask(env_token), "unknown", "-", self._status(env_token, settings.console_url(), parsed_args)))
+        for name in record.profile_names():
+            profile = record.profile(name)
+            credential = profile.token_credential() if profile else None
+            if credential is None:
+                continue
+            scopes = ",".join(credential.scopes) if credential.scopes else "unknown"
+            if expires_soon(credential):
+                status = "expired" + (" (refreshable)" if credential.refresh_token else "")
+            else:
+                status = self._status(credential.token, credential.host, parsed_args)
+            rows.append((name, "*" if name == record.profile_name else "", credential.host or "-",
+                         credential.method, session.display_path(store.location), mask(credential.token),
+                         scopes, _expiry(credential.expires_at), status))
+        if not rows:
+            raise AuthError("You are not logged in with any profile.", hint="Run skytells login.")
+        return columns, rows
+
+    def _status(self, token: str, server: str, parsed_args: argparse.Namespace) -> str:
+        from skytells.console_api import ConsoleClient, TokenStatus
+        from skytells.errors import SkytellsError
+        from skytells.http import HttpClient
+
+        if parsed_args.offline:
+            return "not checked"
+        try:
+            check = ConsoleClient(HttpClient(server)).check_token(token)
+        except SkytellsError as error:
+            self._exit_code = ExitCode.AUTH
+            return f"could not be checked ({error.message})"
+        if check.status is not TokenStatus.VALID:
+            self._exit_code = ExitCode.AUTH
+        return check.status.value
+
+
+class AuthSwitch(Command):
+    """Make another profile the default (its credentials move to the official fields)"""
+
+    def get_parser(self, prog_name: str) -> argparse.ArgumentParser:
+        parser = super().get_parser(prog_name)
+        parser.add_argument("profile", metavar="PROFILE", help="The profile to make the default.")
+        return parser
+
+    def take_action(self, parsed_args: argparse.Namespace) -> int:
+        from skytells import session
+        from skytells.errors import UsageError
+        from skytells.sanitize import terminal_safe
+        from skytells.ui import Terminal
+
+        name = parsed_args.profile
+        store = session.open_store()
+
+        def change(record: Any) -> None:
+            if record.profile(name) is None:
+                raise UsageError(f"There is no profile {terminal_safe(name, 64)!r}.",
+                                 hint=f"Profiles: {', '.join(record.profile_names())}.")
+            record.switch_default(name)
+
+        store.update(change)
+        Terminal(stdin=self.app.stdin, stderr=self.app.stderr).success(f"{name} is now the default profile.")
+        return 0
+
+
+class AuthToken(Command):
+    """Print a valid access token for the profile to stdout (refreshing it first if needed), for scripts"""
+
+    def take_action(self, parsed_args: argparse.Namespace) -> int:
+        from skytells import session, settings
+        from skytells.tokens import active_token
+
+        active = active_token(session.open_store(), settings.profile_name())
+        self.app.stdout.write(active.token + "\n")
+        return 0

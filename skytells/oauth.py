@@ -1,0 +1,203 @@
+"""Standard OAuth 2.0 authorization servers: discovery (RFC 8414 / OpenID Connect),
+the device grant in its standard form (RFC 8628), refresh, revocation (RFC 7009)
+and OpenID Connect userinfo.
+
+Standard requests are form-encoded with ``client_id`` in the body and scopes
+space-separated. Tokens from such servers are opaque strings of any format.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit
+
+from skytells.console_api import DEVICE_GRANT_TYPE, DeviceGrantClient, _number
+from skytells.errors import AuthError, ServerError, UsageError
+from skytells.http import HttpClient, Response, check_base_url
+from skytells.sanitize import terminal_safe
+
+OFFLINE_ACCESS = "offline_access"
+OPENID = "openid"
+
+
+@dataclass(frozen=True)
+class ServerMetadata:
+    """What discovery tells about an authorization server."""
+
+    issuer: str
+    device_authorization_endpoint: str
+    token_endpoint: str
+    revocation_endpoint: str | None = None
+    userinfo_endpoint: str | None = None
+    scopes_supported: tuple[str, ...] | None = None
+    #: Found through OpenID Connect discovery (or advertises a userinfo endpoint and ``openid``).
+    openid: bool = False
+
+    def extra_scopes(self) -> tuple[str, ...]:
+        """``offline_access`` when refresh tokens can be asked for, ``openid`` for OpenID Connect."""
+        wanted = []
+        if self.scopes_supported is None or OFFLINE_ACCESS in self.scopes_supported:
+            wanted.append(OFFLINE_ACCESS)
+        if self.openid:
+            wanted.append(OPENID)
+        return tuple(wanted)
+
+
+@dataclass(frozen=True)
+class TokenSet:
+    """Tokens from a token endpoint."""
+
+    access_token: str = field(repr=False)
+    token_type: str = "Bearer"
+    refresh_token: str | None = field(default=None, repr=False)
+    expires_in: float | None = None
+    scopes: tuple[str, ...] | None = None
+
+
+def well_known_urls(issuer: str) -> list[tuple[str, bool]]:
+    """Where to look for metadata, in order: RFC 8414, then OpenID Connect discovery (url, is_oidc)."""
+    parts = urlsplit(issuer.rstrip("/"))
+    origin = f"{parts.scheme}://{parts.netloc}"
+    path = parts.path
+    return [
+        (f"{origin}/.well-known/oauth-authorization-server{path}", False),
+        (f"{origin}{path}/.well-known/openid-configuration", True),
+    ]
+
+
+class Endpoints:
+    """One keep-alive HttpClient per origin, for servers whose endpoints span hosts."""
+
+    def __init__(self) -> None:
+        self._clients: dict[str, HttpClient] = {}
+
+    def request(self, method: str, url: str, **kwargs: Any) -> Response:
+        """Send a request to an absolute URL (https, or http on loopback)."""
+        parts = urlsplit(url)
+        origin = f"{parts.scheme}://{parts.netloc}"
+        client = self._clients.get(origin)
+        if client is None:
+            client = self._clients[origin] = HttpClient(origin, setting="the authorization server's metadata")
+        path = parts.path or "/"
+        if parts.query:
+            path += "?" + parts.query
+        return client.request(method, path, **kwargs)
+
+
+def discover(issuer: str, endpoints: Endpoints | None = None) -> ServerMetadata:
+    """Fetch and check the issuer's metadata; UsageError/ServerError say what is wrong."""
+    issuer = issuer.rstrip("/")
+    check_base_url(issuer, "--issuer")
+    endpoints = endpoints or Endpoints()
+    host = urlsplit(issuer).netloc
+    for url, is_oidc in well_known_urls(issuer):
+        response = endpoints.request("GET", url)
+        if response.status == 404:
+            continue
+        if response.status != 200 or not isinstance(response.data, dict):
+            raise ServerError(f"{host} answered metadata discovery with {response.describe()}.")
+        return _metadata(response.data, issuer, host, is_oidc)
+    raise UsageError(f"{host} publishes no OAuth metadata (RFC 8414 or OpenID Connect discovery).",
+                     hint="Check --issuer.")
+
+
+def _metadata(data: dict[str, Any], issuer: str, host: str, is_oidc: bool) -> ServerMetadata:
+    if str(data.get("issuer", "")).rstrip("/") != issuer:
+        raise ServerError(f"{host}'s metadata names a different issuer "
+                          f"({terminal_safe(data.get('issuer'), 100)!r}); refusing it (RFC 8414 section 3.3).")
+
+    def endpoint(name: str, required: bool) -> str | None:
+        value = data.get(name)
+        if not isinstance(value, str) or not value:
+            if required:
+                raise ServerError(f"{host} does not offer the device flow (no {name} in its metadata).")
+            return None
+        check_base_url(value, f"the {name} in {host}'s metadata")
+        return value
+
+    scopes = data.get("scopes_supported")
+    scopes_supported = tuple(s for s in scopes if isinstance(s, str)) if isinstance(scopes, list) else None
+    userinfo = endpoint("userinfo_endpoint", False)
+    return ServerMetadata(
+        issuer=issuer,
+        device_authorization_endpoint=endpoint("device_authorization_endpoint", True) or "",
+        token_endpoint=endpoint("token_endpoint", True) or "",
+        revocation_endpoint=endpoint("revocation_endpoint", False),
+        userinfo_endpoint=userinfo,
+        scopes_supported=scopes_supported,
+        openid=is_oidc or (userinfo is not None and OPENID in (scopes_supported or ())),
+    )
+
+
+def _token_set(response: Response, host: str) -> TokenSet:
+    body = response.body()
+    token = body.get("access_token") if isinstance(body, dict) else None
+    if not isinstance(token, str) or not token.strip():
+        raise ServerError(f"{host} answered without a usable access token (HTTP {response.status}).")
+    refresh = body.get("refresh_token")
+    scope = body.get("scope")
+    token_type = body.get("token_type")
+    return TokenSet(
+        access_token=token.strip(),
+        token_type=token_type if isinstance(token_type, str) else "Bearer",
+        refresh_token=refresh if isinstance(refresh, str) and refresh else None,
+        expires_in=_number(body.get("expires_in")),
+        scopes=tuple(scope.split()) if isinstance(scope, str) else None,
+    )
+
+
+class OAuthClient(DeviceGrantClient):
+    """A public client of a standard authorization server."""
+
+    def __init__(self, metadata: ServerMetadata, client_id: str, endpoints: Endpoints | None = None) -> None:
+        self.metadata = metadata
+        self.client_id = client_id
+        self.endpoints = endpoints or Endpoints()
+
+    @property
+    def host(self) -> str:  # type: ignore[override]
+        """The authorization server's host, for messages."""
+        return urlsplit(self.metadata.issuer).netloc
+
+    def _send_device_request(self, client_name: str, scopes: tuple[str, ...]) -> Response:
+        wanted = list(dict.fromkeys((*scopes, *self.metadata.extra_scopes())))
+        return self.endpoints.request("POST", self.metadata.device_authorization_endpoint,
+                                      form={"client_id": self.client_id, "scope": " ".join(wanted)})
+
+    def _send_token_request(self, device_code: str) -> Response:
+        return self.endpoints.request("POST", self.metadata.token_endpoint, form={
+            "grant_type": DEVICE_GRANT_TYPE, "device_code": device_code, "client_id": self.client_id})
+
+    def refresh(self, refresh_token: str) -> TokenSet:
+        """Trade a refresh token for new tokens; AuthError when the server refuses it."""
+        response = self.endpoints.request("POST", self.metadata.token_endpoint, form={
+            "grant_type": "refresh_token", "refresh_token": refresh_token, "client_id": self.client_id})
+        if response.status == 200:
+            return _token_set(response, self.host)
+        if response.status in (400, 401):
+            raise AuthError(f"{self.host} refused to refresh the session ({response.describe()}).",
+                            hint="Run skytells login again.")
+        raise self._failure("could not refresh the session", response)
+
+    def revoke(self, token: str, hint: str) -> bool:
+        """Revoke ``token`` (RFC 7009); True when the server confirmed, False when it offers no revocation."""
+        if not self.metadata.revocation_endpoint:
+            return False
+        response = self.endpoints.request("POST", self.metadata.revocation_endpoint, form={
+            "token": token, "token_type_hint": hint, "client_id": self.client_id})
+        if response.status == 200:
+            return True
+        raise self._failure("did not confirm the revocation", response)
+
+    def userinfo(self, access_token: str) -> dict[str, str]:
+        """The OpenID Connect userinfo claims shown by whoami (subject, name, e-mail)."""
+        if not self.metadata.userinfo_endpoint:
+            return {}
+        response = self.endpoints.request("GET", self.metadata.userinfo_endpoint, bearer=access_token)
+        if response.status == 401:
+            raise AuthError(f"{self.host} did not accept the token for userinfo.")
+        if response.status != 200 or not isinstance(response.data, dict):
+            raise self._failure("could not return userinfo", response)
+        return {k: terminal_safe(v, 200) for k, v in response.data.items()
+                if k in ("sub", "name", "email", "preferred_username") and isinstance(v, str)}
