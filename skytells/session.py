@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 from skytells import plugins, settings
 from skytells.console_api import ConsoleClient
-from skytells.credentials import StoredCredentials
+from skytells.credentials import Credential, StoredCredentials
 from skytells.errors import PluginError
 from skytells.stores.base import CredentialStore
 
@@ -25,11 +25,23 @@ def open_store() -> CredentialStore:
     return store_class()
 
 
-def console_client() -> ConsoleClient:
-    """A client for the console at ``SKYTELLS_API_URL`` (or the default)."""
+def console_client(server: str | None = None) -> ConsoleClient:
+    """A client for the console at ``server`` (default: ``SKYTELLS_API_URL``, else the official console)."""
     from skytells.http import HttpClient
 
-    return ConsoleClient(HttpClient(settings.console_url()))
+    return ConsoleClient(HttpClient(server or settings.console_url()))
+
+
+def server_for(credential: Credential | None) -> str:
+    """The console a profile talks to: ``SKYTELLS_API_URL`` when set, else where its token was issued."""
+    return settings.console_url_from_env() or (credential.host if credential and credential.host else None) \
+        or settings.console_url()
+
+
+def current_profile(record: StoredCredentials) -> StoredCredentials:
+    """The profile chosen by ``--profile``/``SKYTELLS_PROFILE`` (an empty one if it does not exist yet)."""
+    name = settings.profile_name()
+    return record.profile(name) or StoredCredentials(profile_name=name or record.profile_name)
 
 
 def display_path(path: str) -> str:

@@ -42,6 +42,12 @@ def console_url() -> str:
     return (_env(ENV_CONSOLE_URL) or DEFAULT_CONSOLE_URL).rstrip("/")
 
 
+def console_url_from_env() -> str | None:
+    """The console URL set through ``SKYTELLS_API_URL``, if any."""
+    explicit = _env(ENV_CONSOLE_URL)
+    return explicit.rstrip("/") if explicit else None
+
+
 def inference_url() -> str:
     """Base URL of the inference API."""
     return (_env(ENV_INFERENCE_URL) or DEFAULT_INFERENCE_URL).rstrip("/")

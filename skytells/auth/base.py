@@ -19,7 +19,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-from skytells.console_api import ConsoleClient
+from skytells.console_api import ConsoleClient, DeviceGrantClient
 from skytells.credentials import Credential
 from skytells.ui import Terminal
 
@@ -61,6 +61,15 @@ class LoginContext:
     client_name: str = "Skytells CLI"
     clock: Callable[[], float] = time.monotonic
     sleep: Callable[[float], None] = time.sleep
+    #: For a standard authorization server (``--issuer``): its device-grant client, issuer URL and our client id.
+    oauth: DeviceGrantClient | None = None
+    issuer: str | None = None
+    client_id: str | None = None
+
+    @property
+    def device_api(self) -> DeviceGrantClient:
+        """Where the device grant runs: the standard server when one was chosen, else the console."""
+        return self.oauth or self.api
 
 
 class Authenticator(abc.ABC):

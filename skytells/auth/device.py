@@ -5,12 +5,27 @@ from __future__ import annotations
 from skytells.auth.base import Authenticator, LoginContext, LoginOption
 from skytells.credentials import Credential
 from skytells.sanitize import terminal_safe
+from skytells.ui import Terminal
 
 
 def format_time_left(seconds: float) -> str:
     """``14:05`` style minutes and seconds."""
     whole = max(0, int(seconds))
     return f"{whole // 60}:{whole % 60:02d}"
+
+
+def show_qr(terminal: Terminal, url: str) -> None:
+    """Print ``url`` as a QR code made of block characters (the code stays shown as text too)."""
+    import io
+
+    import segno
+
+    rendering = io.StringIO()
+    segno.make(url, error="m", micro=False).terminal(out=rendering, compact=True, border=2)
+    terminal.line("  Or scan this QR code with your phone:")
+    for row in rendering.getvalue().splitlines():
+        terminal.line("  " + row)
+    terminal.line()
 
 
 def wants_browser(login: LoginContext) -> bool:
@@ -24,7 +39,10 @@ class DeviceAuthenticator(Authenticator):
 
     name = "device"
     description = "Approve a one-time code in your browser (OAuth 2.0 device flow, the default)"
-    options = (LoginOption("--no-browser", "Print the authorization URL without opening a browser.", is_switch=True),)
+    options = (
+        LoginOption("--no-browser", "Print the authorization URL without opening a browser.", is_switch=True),
+        LoginOption("--qr", "Also show the URL as a QR code, to approve from a phone.", is_switch=True),
+    )
 
     def authenticate(self, login: LoginContext) -> Credential:
         from skytells import browser
@@ -32,7 +50,7 @@ class DeviceAuthenticator(Authenticator):
 
         terminal = login.terminal
         with terminal.activity("Initiating device authorization..."):
-            authorization = login.api.request_device_code(login.client_name, login.scopes)
+            authorization = login.device_api.request_device_code(login.client_name, login.scopes)
         started_at = login.clock()
         uri = terminal_safe(authorization.verification_uri, 300)
         terminal.line()
@@ -42,12 +60,14 @@ class DeviceAuthenticator(Authenticator):
         terminal.line(f"  {uri}")
         terminal.line()
         target = authorization.verification_uri_complete or authorization.verification_uri
+        if login.options.get("qr") and browser.safe_to_open(target):
+            show_qr(terminal, target)
         if not browser.safe_to_open(target):
             terminal.warning("Not opening the browser: the server sent a URL that is not https.")
         elif wants_browser(login) and browser.has_display() and not browser.open_browser(target):
             terminal.line("  (Could not open a browser; open the URL above yourself.)")
 
-        poller = DevicePoller(login.api, clock=login.clock, sleep=login.sleep)
+        poller = DevicePoller(login.device_api, clock=login.clock, sleep=login.sleep)
         with terminal.activity("Waiting for authorization...") as update:
             result = poller.wait_for_token(
                 authorization,
@@ -56,10 +76,16 @@ class DeviceAuthenticator(Authenticator):
                 on_problem=terminal.warning,
             )
         assert result.access_token is not None  # guaranteed for APPROVED
+        from skytells.credentials import now_ms
+
         return Credential(
             token=result.access_token,
             method=self.name,
             host=login.server,
             scopes=result.scopes if result.scopes is not None else login.scopes,
             token_type=result.token_type,
+            expires_at=now_ms() + int(result.expires_in * 1000) if result.expires_in else None,
+            refresh_token=result.refresh_token,
+            issuer=login.issuer,
+            client_id=login.client_id,
         )

@@ -40,7 +40,9 @@ class Link(Command):
         server = settings.console_url()
         with terminal.activity("Checking the project access key..."):
             project = session.console_client().linked_project(key)
-        store.update(lambda record: record.set_secret("access_key", key, host=server, project=project))
+        profile = settings.profile_name()
+        store.update(lambda record: record.profile(profile, create=True).set_secret(
+            "access_key", key, host=server, project=project))
         name = project.get("name") or project.get("slug") or project.get("id") or "the project"
         terminal.success(f"Linked project {name}" + (f" ({project['slug']})" if project.get("slug") else ""))
         terminal.line(f"  Key saved to {session.display_path(store.location)}")

@@ -35,6 +35,12 @@ class Login(Command):
                             help=f"Comma-separated scopes to request (default: {','.join(DEFAULT_SCOPES)}). "
                                  f"Known scopes: {', '.join(KNOWN_SCOPES)}.")
         parser.add_argument("-f", "--force", action="store_true", help="Replace a stored token without asking.")
+        parser.add_argument("--issuer", metavar="URL",
+                            help="Log in with any standard OAuth 2.0 / OpenID Connect server (device flow), "
+                                 "found through its metadata (default: $SKYTELLS_ISSUER).")
+        parser.add_argument("--client-id", metavar="ID",
+                            help="The OAuth client id registered for this CLI at --issuer "
+                                 "(default: $SKYTELLS_CLIENT_ID).")
         self._methods = registry.installed()
         lines = ["login methods:"]
         for method in self._methods:
@@ -60,18 +66,28 @@ class Login(Command):
         from skytells import __version__, session, settings
         from skytells.auth import registry
         from skytells.auth.base import LoginContext
+        from skytells.errors import UsageError
         from skytells.masking import mask
         from skytells.scopes import parse_scopes
         from skytells.ui import Terminal
 
         scopes = parse_scopes(parsed_args.scopes)
         method = "token" if parsed_args.token else (parsed_args.method or "device")
+        issuer = parsed_args.issuer or settings.issuer()
+        client_id = parsed_args.client_id or settings.client_id()
+        if issuer and method != "device":
+            raise UsageError("--issuer works with the device flow only.")
+        if issuer and not client_id:
+            raise UsageError("--issuer needs a client id.", hint=f"Pass --client-id or set {settings.ENV_CLIENT_ID}.")
         authenticator_class = registry.get(method)
         store = session.open_store()
-        existing = store.load()  # an unreadable store stops here, before anyone signs in
+        profile = settings.profile_name()
+        # An unreadable store stops here, before anyone signs in.
+        existing = store.load().profile(profile)
         terminal = Terminal(stdin=self.app.stdin, stderr=self.app.stderr)
-        if existing.token and not parsed_args.force:
-            question = f"You are already logged in ({mask(existing.token)}). Replace the stored token?"
+        if existing is not None and existing.token and not parsed_args.force:
+            where = f" in profile {profile!r}" if profile else ""
+            question = f"You are already logged in{where} ({mask(existing.token)}). Replace the stored token?"
             if terminal.can_prompt:
                 if not terminal.confirm(question):
                     terminal.line("Nothing changed.")
@@ -86,6 +102,13 @@ class Login(Command):
                 value = os.environ.get(option.env) or value
             values[option.dest] = value
         server = settings.console_url()
+        oauth = None
+        if issuer:
+            from skytells.oauth import OAuthClient, discover
+
+            with terminal.activity("Reading the authorization server's metadata..."):
+                oauth = OAuthClient(discover(issuer), client_id or "")
+            issuer = oauth.metadata.issuer
         context = LoginContext(
             terminal=terminal,
             api=session.console_client(),
@@ -94,9 +117,12 @@ class Login(Command):
             scopes_requested=parsed_args.scopes is not None,
             options=values,
             client_name=f"Skytells CLI v{__version__}",
+            oauth=oauth,
+            issuer=issuer,
+            client_id=client_id if issuer else None,
         )
         credential = authenticator_class().authenticate(context)
-        store.update(lambda record: record.set_token(credential))
+        store.update(lambda record: record.profile(profile, create=True).set_token(credential))
         terminal.success("Authenticated successfully!")
         terminal.line(f"  Credentials saved to {session.display_path(store.location)}")
         if settings.credential_from_env("token"):

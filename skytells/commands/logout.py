@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import argparse
+from typing import TYPE_CHECKING
 
 from cliff.command import Command
+
+if TYPE_CHECKING:
+    from skytells.credentials import Credential, StoredCredentials
+    from skytells.ui import Terminal
 
 
 class Logout(Command):
@@ -18,24 +23,56 @@ class Logout(Command):
     def take_action(self, parsed_args: argparse.Namespace) -> int:
         from skytells import session, settings
         from skytells.masking import mask
-        from skytells.settings import TOKENS_PAGE
         from skytells.ui import Terminal
 
         terminal = Terminal(stdin=self.app.stdin, stderr=self.app.stderr)
         store = session.open_store()
-        record = store.load()
-        if not record.token:
+        profile = settings.profile_name()
+        record = session.current_profile(store.load())
+        credential = record.token_credential()
+        if credential is None:
             terminal.line("Not logged in: there is no stored token.")
         else:
             if not parsed_args.force and not terminal.confirm(
-                f"Log out and remove the stored token ({mask(record.token)})?",
+                f"Log out and remove the stored token ({mask(credential.token)})?",
                 refuse_without_terminal="Pass --force to log out without a terminal.",
             ):
                 terminal.line("Nothing changed.")
                 return 0
-            store.update(lambda current: current.remove("token"))
+            revocation = revoke(credential, terminal)
+            store.update(lambda current: remove_token(current, profile))
             terminal.success(f"Logged out: the token was removed from {session.display_path(store.location)}.")
-            terminal.line(f"  The token itself stays valid until it expires or you revoke it at {TOKENS_PAGE}.")
+            terminal.line(f"  {revocation}")
         if settings.credential_from_env("token"):
             terminal.warning(f"{settings.ENV_TOKEN} is set in this environment and still applies.")
         return 0
+
+
+def remove_token(record: StoredCredentials, profile: str | None) -> None:
+    """Remove the profile's token (and refresh token), keeping its other credentials."""
+    target = record.profile(profile)
+    if target is not None:
+        target.remove("token")
+
+
+def revoke(credential: Credential, terminal: Terminal) -> str:
+    """Revoke the refresh and access tokens where the server offers it; say honestly what happened."""
+    from skytells.errors import SkytellsError
+    from skytells.settings import TOKENS_PAGE
+    from skytells.tokens import oauth_client
+
+    if not (credential.issuer and credential.client_id):
+        return (f"The token itself stays valid until it expires or you revoke it at {TOKENS_PAGE} "
+                "(the console offers the CLI no way to revoke it).")
+    try:
+        with terminal.activity("Revoking the token..."):
+            client = oauth_client(credential)
+            confirmed = True
+            if credential.refresh_token:
+                confirmed = client.revoke(credential.refresh_token, "refresh_token") and confirmed
+            confirmed = client.revoke(credential.token, "access_token") and confirmed
+    except SkytellsError as error:
+        return f"The server could not revoke the token ({error.message}); it stays valid until it expires."
+    if confirmed:
+        return f"{client.host} confirmed the token is revoked."
+    return f"{client.host} offers no revocation; the token stays valid until it expires."

@@ -43,24 +43,31 @@ class WhoAmI(ShowOne):
         from skytells import session, settings
         from skytells.errors import AuthError
         from skytells.masking import mask
+        from skytells.tokens import check_bound
 
         store = session.open_store()
-        record = store.load()
+        record = session.current_profile(store.load())
         token = session.resolve("token", record, store)
         if token.value is None:
-            raise AuthError("You are not logged in.", hint=f"Run skytells login (or set {settings.ENV_TOKEN}).")
+            where = f" (profile {record.profile_name!r})" if settings.profile_name() else ""
+            raise AuthError(f"You are not logged in{where}.",
+                            hint=f"Run skytells login (or set {settings.ENV_TOKEN}).")
         access_key = session.resolve("access_key", record, store)
         api_key = session.resolve("api_key", record, store)
-        info = record.meta.get("token", {}) if token.origin == "store" else {}
-        scopes = info.get("scopes")
+        credential = record.token_credential() if token.origin == "store" else None
+        server = session.server_for(credential)
+        if credential is not None:
+            check_bound(credential, server)
 
         rows: dict[str, Any] = {
+            "profile": record.profile_name,
             "token": mask(token.value),
             "token_source": token.source,
-            "method": info.get("method", "environment" if token.origin == "env" else "unknown"),
-            "scopes": ",".join(scopes) if isinstance(scopes, list) else "unknown",
-            "saved_at": _when(info.get("saved_at", record.created_at)) if token.origin == "store" else "-",
-            "server": settings.console_url(),
+            "method": credential.method if credential else "environment",
+            "scopes": ",".join(credential.scopes) if credential and credential.scopes else "unknown",
+            "saved_at": _when(record.meta.get("token", {}).get("saved_at", record.created_at)) if credential else "-",
+            "expires_at": _when(credential.expires_at) if credential and credential.expires_at else "-",
+            "server": server,
             "token_status": "not checked (--offline)",
             "project": "none linked",
             "project_key": mask(access_key.value) or "-",
@@ -68,24 +75,56 @@ class WhoAmI(ShowOne):
             "api_key": mask(api_key.value) or "-",
             "api_key_source": api_key.source or "-",
         }
+        if credential and credential.issuer:
+            rows["issuer"] = credential.issuer
         stored_project = record.meta.get("access_key", {}).get("project")
         if access_key.value and isinstance(stored_project, dict) and access_key.origin == "store":
             rows["project"] = self._project_label(stored_project)
         if not parsed_args.offline:
-            self._check_online(rows, token.value, access_key.value)
+            token_value = self._fresh_token(store, token.value, credential, server, rows)
+            self._check_online(rows, token_value, access_key.value, server)
+            if credential and credential.issuer and credential.scopes and "openid" in credential.scopes:
+                self._add_userinfo(rows, credential, token_value)
         return tuple(rows), tuple(rows.values())
+
+    def _fresh_token(self, store: Any, token: str, credential: Any, server: str, rows: dict[str, Any]) -> str:
+        """The token to check: refreshed first when the stored one has expired or is about to."""
+        from skytells import settings
+        from skytells.masking import mask
+        from skytells.tokens import active_token, expires_soon
+
+        if credential is None or not expires_soon(credential):
+            return token
+        active = active_token(store, settings.profile_name(), server=server)
+        rows["token"] = mask(active.token)
+        if active.credential and active.credential.expires_at:
+            rows["expires_at"] = _when(active.credential.expires_at)
+        return active.token
+
+    def _add_userinfo(self, rows: dict[str, Any], credential: Any, token: str) -> None:
+        from skytells.errors import SkytellsError
+        from skytells.tokens import oauth_client
+
+        try:
+            claims = oauth_client(credential).userinfo(token)
+        except SkytellsError as error:
+            rows["subject"] = f"could not be read ({error.message})"
+            return
+        for claim, column in (("sub", "subject"), ("name", "name"), ("email", "email")):
+            if claim in claims:
+                rows[column] = claims[claim]
 
     @staticmethod
     def _project_label(project: dict[str, Any]) -> str:
         name, slug = project.get("name"), project.get("slug")
         return f"{name} ({slug})" if name and slug else str(name or slug or project.get("id", "unknown"))
 
-    def _check_online(self, rows: dict[str, Any], token: str, access_key: str | None) -> None:
+    def _check_online(self, rows: dict[str, Any], token: str, access_key: str | None, server: str) -> None:
         from skytells import session
         from skytells.console_api import TokenStatus
         from skytells.errors import AuthError, SkytellsError
 
-        api = session.console_client()
+        api = session.console_client(server)
         check = api.check_token(token)
         rows["token_status"] = check.status.value + (f" ({check.detail})" if check.detail else "")
         if check.status is TokenStatus.INVALID:
