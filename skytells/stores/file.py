@@ -73,12 +73,23 @@ class FileStore(CredentialStore):
     def update(self, change: Callable[[StoredCredentials], None]) -> StoredCredentials:
         self._ensure_directory()
         with self._locked():
+            self._remove_stale_temporaries()
             record = self.load()
             change(record)
             self._write(record)
         return record
 
     # -- internals -------------------------------------------------------
+
+    def _remove_stale_temporaries(self) -> None:
+        """Delete temporary files a killed process left behind.
+
+        Temporary files are only written while the lock is held, so any found
+        by the lock's holder are leftovers.
+        """
+        for leftover in self.directory.glob(f".{FILE_NAME}.*.tmp"):
+            with contextlib.suppress(OSError):
+                leftover.unlink()
 
     def _ensure_directory(self) -> None:
         directory = self.directory
