@@ -9,6 +9,7 @@ message.
 from __future__ import annotations
 
 import enum
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -28,7 +29,8 @@ MAX_RETRY_AFTER = 60.0
 def _number(value: Any) -> float | None:
     if isinstance(value, bool) or not isinstance(value, int | float):
         return None
-    return float(value)
+    number = float(value)
+    return number if math.isfinite(number) else None  # json.loads accepts NaN and Infinity
 
 
 def clamp_interval(value: Any) -> float:
@@ -44,7 +46,7 @@ def parse_retry_after(value: str | None, now_epoch: float | None = None) -> floa
     if not value:
         return None
     value = value.strip()
-    if value.isdigit():
+    if value.isascii() and value.isdigit():  # str.isdigit() alone admits "²", which float() refuses
         return min(float(value), MAX_RETRY_AFTER)
     from email.utils import parsedate_to_datetime
 
@@ -190,17 +192,18 @@ class DeviceGrantClient:
                               refresh_token=refresh_token if isinstance(refresh_token, str) and refresh_token else None,
                               expires_in=_number(body.get("expires_in")))
         code = response.error_code()
+        # describe(hide=...): a server may echo the device code in an error text; it must not reach the terminal.
         if response.status in (400, 401) and code in _STANDARD_ERRORS:
-            return PollResult(_STANDARD_ERRORS[code], detail=response.describe())
+            return PollResult(_STANDARD_ERRORS[code], detail=response.describe(hide=device_code))
         if response.status in _CONSOLE_STATUSES:
-            return PollResult(_CONSOLE_STATUSES[response.status], detail=response.describe())
+            return PollResult(_CONSOLE_STATUSES[response.status], detail=response.describe(hide=device_code))
         if response.status == 429:
             return PollResult(PollOutcome.RETRY, retry_after=parse_retry_after(response.headers.get("retry-after")),
                               detail=f"{self.host} is rate limiting requests (HTTP 429)")
         if response.status >= 500:
             return PollResult(PollOutcome.RETRY, retry_after=parse_retry_after(response.headers.get("retry-after")),
-                              detail=f"{self.host} had a problem ({response.describe()})")
-        raise AuthError(f"{self.host} refused the device authorization ({response.describe()}).",
+                              detail=f"{self.host} had a problem ({response.describe(hide=device_code)})")
+        raise AuthError(f"{self.host} refused the device authorization ({response.describe(hide=device_code)}).",
                         hint="Run skytells login again.")
 
     def _failure(self, what: str, response: Response) -> Exception:

@@ -69,14 +69,16 @@ class Response:
         code = self.data.get("error") if isinstance(self.data, dict) else None
         return code if isinstance(code, str) and len(code) <= 100 else None
 
-    def describe(self) -> str:
-        """A short, terminal-safe description of an unsuccessful answer."""
+    def describe(self, *, hide: str | None = None) -> str:
+        """A short, terminal-safe description of an unsuccessful answer, with ``hide`` (a secret) blanked."""
         if self.kind == "html":
             return f"HTTP {self.status} with an HTML page instead of JSON (a proxy or captive portal?)"
         if isinstance(self.data, dict):
             for key in ("error_description", "message", "error"):
                 text = self.data.get(key)
                 if isinstance(text, str) and text.strip():
+                    if hide:
+                        text = text.replace(hide, "[redacted]")
                     return f"HTTP {self.status}: {terminal_safe(text, 200)}"
         return f"HTTP {self.status}"
 
@@ -88,7 +90,7 @@ class HttpClient:
                  timeout: tuple[float, float] = (CONNECT_TIMEOUT, READ_TIMEOUT)) -> None:
         check_base_url(base_url, setting)
         self.base_url = base_url.rstrip("/")
-        self.host = urlsplit(base_url).netloc
+        self.host = urlsplit(base_url).netloc.rpartition("@")[2]  # never user:password@ in messages
         self.timeout = timeout
         self._session: Any = None
 
@@ -121,6 +123,8 @@ class HttpClient:
             )
         except requests.exceptions.RequestException as error:
             raise NetworkError(self._explain(error)) from None
+        except UnicodeError:  # a redirect Location that is not UTF-8, or a credential that is not Latin-1
+            raise ServerError(f"The exchange with {self.host} failed: a header was not valid text.") from None
         try:
             return self._read(raw)
         finally:
@@ -143,7 +147,8 @@ class HttpClient:
             raise NetworkError(self._explain(error)) from None
         response = Response(raw.status_code, headers, host=self.host)
         if 300 <= raw.status_code < 400:
-            target = terminal_safe(headers.get("location", "?"), 120)
+            # Only the host: a path or query could carry something secret the server echoed back.
+            target = terminal_safe(urlsplit(headers.get("location", "")).netloc or "another address", 120)
             raise ServerError(f"{self.host} answered with a redirect (HTTP {raw.status_code}) to {target}; "
                               "credentials are never sent on to another address.",
                               hint="Check SKYTELLS_API_URL.")
@@ -153,7 +158,7 @@ class HttpClient:
             return response
         try:
             response.data = json.loads(text)
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: hostile nesting such as "[[[[..."
             response.kind = "html" if text.lstrip()[:1] == "<" else "other"
         return response
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 import unicodedata
 
-# C0/C1 controls (ESC, CR, LF, BEL, ...) and bidirectional overrides/isolates.
-_UNSAFE = re.compile(r"[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+# C0/C1 controls (ESC, CR, LF, BEL, ...) and every Unicode Bidi_Control character (marks, overrides, isolates).
+_UNSAFE = re.compile(r"[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 
 
 def terminal_safe(text: object, limit: int = 300) -> str:

@@ -23,7 +23,8 @@ TICK = 1.0
 def expired_error(expires_in: float) -> AuthError:
     """The seed page's "Device code expired" advice."""
     minutes = max(1, round(expires_in / 60))
-    return AuthError(f"Device code expired: the browser authorization was not completed within {minutes} minutes.",
+    window = "1 minute" if minutes == 1 else f"{minutes} minutes"
+    return AuthError(f"Device code expired: the browser authorization was not completed within {window}.",
                      hint="Run skytells login again.")
 
 
@@ -72,9 +73,10 @@ class DevicePoller:
                 wait = interval
             elif outcome is PollOutcome.RETRY:
                 if failures == 0:
-                    on_problem(f"{result.detail}; retrying until the code expires.")
+                    on_problem(f"{result.detail.rstrip('.')}; retrying until the code expires.")
                 failures += 1
-                wait = min(max(interval * (2 ** min(failures, 6)), result.retry_after or 0.0), MAX_BACKOFF)
+                backoff = min(max(interval * (2 ** min(failures, 6)), result.retry_after or 0.0), MAX_BACKOFF)
+                wait = max(backoff, interval)  # slow_down can grow the interval past the backoff cap
             else:  # PENDING
                 if failures:
                     on_problem("Connection restored; still waiting for authorization.")

@@ -104,8 +104,8 @@ def render_document(record: StoredCredentials) -> str:
         data["meta"] = meta
     if record.profile_name != DEFAULT_PROFILE:
         data["profile"] = record.profile_name
-    profiles = {name: _render_profile(p) for name, p in sorted(record.profiles.items())
-                if not p.is_empty() or p.meta}
+    profiles = {name: rendered for name, profile in sorted(record.profiles.items())
+                if (rendered := _render_profile(profile))}
     if profiles:
         data["profiles"] = profiles
     return json.dumps(data, indent=2) + "\n"
