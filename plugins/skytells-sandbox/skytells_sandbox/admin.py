@@ -81,6 +81,11 @@ def create_project_key(ctx: Context, request: Request) -> Response:
     return json_response(200, {"access_key": key, "project": project})
 
 
+def create_api_key(ctx: Context, request: Request) -> Response:
+    """``POST /_sandbox/api-keys`` -> ``{"api_key"}``: a key ``GET /v1/models`` accepts."""
+    return json_response(200, {"api_key": ctx.state.issue_api_key()})
+
+
 @_guarded
 def revoke(ctx: Context, request: Request) -> Response:
     """``POST /_sandbox/revoke`` ``{"credential"}`` -> ``{"revoked": true}``."""

@@ -13,7 +13,7 @@ from skytells_sandbox.messages import (
     error_response,
     json_response,
 )
-from skytells_sandbox.state import PollResult, validate_scopes
+from skytells_sandbox.state import DeviceRequest, PollResult, validate_scopes
 
 DEFAULT_CLIENT_NAME = "Unknown client"
 MAX_CLIENT_NAME_LENGTH = 200
@@ -25,7 +25,7 @@ _CONSOLE_STATUS = {
     PollResult.DENIED: 403,
     PollResult.EXPIRED: 410,
 }
-_DESCRIPTIONS = {
+POLL_DESCRIPTIONS = {
     PollResult.PENDING: "The user has not yet approved the request",
     PollResult.SLOW_DOWN: "Polling too often; increase the interval by 5 seconds",
     PollResult.DENIED: "The user denied the request",
@@ -83,6 +83,11 @@ def device_authorization(ctx: Context, request: Request) -> Response:
     except ValueError as exc:
         return _validation_error(ctx, 422, "invalid_scope", str(exc))
     device = ctx.state.create_device_request(client_name.strip(), scopes)
+    return device_answer(ctx, device)
+
+
+def device_answer(ctx: Context, device: DeviceRequest) -> Response:
+    """The 200 answer that starts a device flow, on either kind of endpoint."""
     verification_uri = f"{ctx.url}/device"
     body = {
         "device_code": device.device_code,
@@ -117,7 +122,7 @@ def token(ctx: Context, request: Request) -> Response:
             "scopes": list(outcome.scopes),
         }
         return json_response(200, body, NO_STORE)
-    description = _DESCRIPTIONS[outcome.result]
+    description = POLL_DESCRIPTIONS[outcome.result]
     if outcome.result is PollResult.INVALID_GRANT:
         return _oauth_error(ctx, "invalid_grant", description)
     if ctx.config.dialect == "console":
@@ -126,7 +131,10 @@ def token(ctx: Context, request: Request) -> Response:
 
 
 def cli_projects(ctx: Context, request: Request) -> Response:
-    """``GET /api/v1/cli/projects``: the user's projects, for a personal access token."""
+    """``GET /api/v1/cli/projects``: the user's projects, for a personal access token.
+
+    A standard-mode access token is accepted too while it is unexpired and not revoked.
+    """
     credential = request.bearer_token()
     scopes = ctx.state.token_scopes(credential) if credential else None
     if scopes is None:

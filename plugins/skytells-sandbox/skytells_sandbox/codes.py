@@ -8,6 +8,11 @@ import string
 
 PAT_PREFIX = "sk_pat_"
 PROJECT_KEY_PREFIX = "sk_proj_"
+# Standard-mode tokens and inference API keys: their real formats are not documented,
+# so the sandbox uses prefixes that cannot be mistaken for Skytells credentials.
+ACCESS_PREFIX = "sbx_at_"
+REFRESH_PREFIX = "sbx_rt_"
+API_KEY_PREFIX = "sbx_key_"
 # No vowels (no accidental words) and no I or O (no confusion with 1 and 0).
 USER_CODE_LETTERS = "BCDFGHJKLMNPQRSTVWXZ"
 _USER_CODE_INPUT = re.compile(r"([A-Z]{4})([0-9]{4})")
@@ -45,6 +50,21 @@ def new_personal_access_token() -> str:
 def new_project_key() -> str:
     """Return a new project access key: ``sk_proj_`` and 48 lowercase hex digits."""
     return PROJECT_KEY_PREFIX + secrets.token_hex(24)
+
+
+def new_access_token() -> str:
+    """Return a new opaque standard-mode access token: ``sbx_at_`` and 64 hex digits."""
+    return ACCESS_PREFIX + secrets.token_hex(32)
+
+
+def new_refresh_token() -> str:
+    """Return a new refresh token: ``sbx_rt_`` and 64 hex digits."""
+    return REFRESH_PREFIX + secrets.token_hex(32)
+
+
+def new_api_key() -> str:
+    """Return a new inference API key: ``sbx_key_`` and 48 hex digits."""
+    return API_KEY_PREFIX + secrets.token_hex(24)
 
 
 def new_project_id() -> str:

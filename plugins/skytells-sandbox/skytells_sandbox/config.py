@@ -26,6 +26,11 @@ DEFAULT_SCOPES: tuple[str, ...] = (
 )
 DIALECTS: tuple[str, ...] = ("console", "rfc8628")
 DEVICE_GRANT_TYPE = "urn:ietf:params:oauth:grant-type:device_code"
+REFRESH_GRANT_TYPE = "refresh_token"
+# Standard-mode scopes beyond the Skytells ones: refresh tokens, and OpenID Connect.
+OFFLINE_ACCESS = "offline_access"
+OPENID = "openid"
+DEFAULT_CLIENT_IDS: tuple[str, ...] = ("skytells-cli",)
 # RFC 8628 section 3.5: every slow_down adds 5 seconds to the polling interval.
 SLOW_DOWN_STEP = 5
 SIGNED_IN_USER = "sandbox-user"
@@ -49,6 +54,17 @@ class SandboxConfig:
             poll-rate decisions; tests inject a fake one.
         access_log: Stream for one ``METHOD /path STATUS`` line per request
             (query strings stripped), or ``None`` for silence.
+        oidc: Act as an OpenID Connect provider too: serve discovery at
+            ``/.well-known/openid-configuration``, accept the ``openid`` scope
+            and answer ``/oauth/userinfo``.
+        oauth_metadata: Serve RFC 8414 metadata at
+            ``/.well-known/oauth-authorization-server``; ``False`` answers 404
+            there, so that a client's fallback to OpenID Connect discovery can
+            be tested.
+        token_lifetime: Lifetime (seconds) of a standard-mode access token.
+        client_ids: The OAuth clients registered for the standard endpoints.
+        wall_clock: Wall-clock time source in seconds (like ``time.time``),
+            used for access-token expiry; tests inject a fake one.
     """
 
     host: str = "127.0.0.1"
@@ -60,6 +76,11 @@ class SandboxConfig:
     slow_down_polls: int = 0
     clock: Callable[[], float] = time.monotonic
     access_log: TextIO | None = None
+    oidc: bool = False
+    oauth_metadata: bool = True
+    token_lifetime: int = 3600
+    client_ids: tuple[str, ...] = DEFAULT_CLIENT_IDS
+    wall_clock: Callable[[], float] = time.time
 
     def __post_init__(self) -> None:
         check_loopback(self.host)
@@ -75,6 +96,30 @@ class SandboxConfig:
             raise ValueError(f"slow_down_polls must not be negative, got {self.slow_down_polls}")
         if self.slow_down_polls and self.dialect != "rfc8628":
             raise ValueError("slow_down_polls needs the rfc8628 dialect")
+        if self.token_lifetime <= 0:
+            raise ValueError(f"token_lifetime must be positive, got {self.token_lifetime}")
+        _check_client_ids(self.client_ids)
+        # Accept any sequence of ids, but keep a hashable, immutable tuple.
+        object.__setattr__(self, "client_ids", tuple(self.client_ids))
+
+    @property
+    def standard_scopes(self) -> tuple[str, ...]:
+        """Scopes the standard endpoints accept: the Skytells ones, ``offline_access``,
+        and ``openid`` when OpenID Connect is on."""
+        extra = (OFFLINE_ACCESS, OPENID) if self.oidc else (OFFLINE_ACCESS,)
+        return ALL_SCOPES + extra
+
+
+def _check_client_ids(client_ids: object) -> None:
+    if isinstance(client_ids, str) or not isinstance(client_ids, (tuple, list)):
+        raise ValueError("client_ids must be a sequence of client id strings")
+    if not client_ids:
+        raise ValueError("client_ids must name at least one client")
+    for client_id in client_ids:
+        if not isinstance(client_id, str) or not client_id or not client_id.isprintable():
+            raise ValueError(f"client ids must be non-empty printable strings, got {client_id!r}")
+        if any(character.isspace() for character in client_id):
+            raise ValueError(f"client ids must not contain spaces, got {client_id!r}")
 
 
 def check_loopback(host: str) -> None:

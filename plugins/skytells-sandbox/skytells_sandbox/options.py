@@ -6,7 +6,7 @@ import argparse
 import sys
 from typing import Any
 
-from skytells_sandbox.config import DIALECTS, SandboxConfig
+from skytells_sandbox.config import DEFAULT_CLIENT_IDS, DIALECTS, SandboxConfig
 
 DEFAULT_PORT = 8765
 
@@ -18,6 +18,13 @@ def _non_negative_int(text: str) -> int:
         raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
     if value < 0:
         raise argparse.ArgumentTypeError(f"must not be negative: {value}")
+    return value
+
+
+def _positive_int(text: str) -> int:
+    value = _non_negative_int(text)
+    if value == 0:
+        raise argparse.ArgumentTypeError("must be positive")
     return value
 
 
@@ -63,6 +70,32 @@ def add_server_options(parser: argparse.ArgumentParser) -> argparse.ArgumentPars
         help="answer slow_down to the first N polls of each device code (rfc8628 only)",
     )
     parser.add_argument(
+        "--oidc",
+        action="store_true",
+        help="act as an OpenID Connect provider: discovery, the openid scope and userinfo",
+    )
+    parser.add_argument(
+        "--no-oauth-metadata",
+        action="store_false",
+        dest="oauth_metadata",
+        help="answer 404 at /.well-known/oauth-authorization-server (RFC 8414)",
+    )
+    parser.add_argument(
+        "--token-lifetime",
+        type=_positive_int,
+        default=3600,
+        dest="token_lifetime",
+        metavar="SECONDS",
+        help="lifetime of a standard-mode access token in seconds (default 3600)",
+    )
+    parser.add_argument(
+        "--client-id",
+        action="append",
+        dest="client_ids",
+        metavar="ID",
+        help=f"register an OAuth client id; repeatable (default {', '.join(DEFAULT_CLIENT_IDS)})",
+    )
+    parser.add_argument(
         "--quiet",
         action="store_true",
         help="do not log one 'METHOD /path STATUS' line per request",
@@ -84,6 +117,10 @@ def config_from_options(options: argparse.Namespace, **overrides: Any) -> Sandbo
         "dialect": options.dialect,
         "slow_down_polls": options.slow_down,
         "access_log": None if options.quiet else sys.stderr,
+        "oidc": options.oidc,
+        "oauth_metadata": options.oauth_metadata,
+        "token_lifetime": options.token_lifetime,
+        "client_ids": tuple(options.client_ids or DEFAULT_CLIENT_IDS),
     }
     fields.update(overrides)
     return SandboxConfig(**fields)

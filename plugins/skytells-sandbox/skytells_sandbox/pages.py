@@ -15,6 +15,8 @@ SCOPE_LABELS = {
     "keys.read": "View API keys",
     "keys.write": "Create and revoke API keys",
     "account.read": "View account details",
+    "offline_access": "Stay signed in (refresh tokens)",
+    "openid": "Know who you are (name and e-mail)",
 }
 
 _STYLE = """

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from skytells_sandbox import admin, api, verification
+from skytells_sandbox import admin, api, discovery, inference, oauth, verification
 from skytells_sandbox.context import Context
 from skytells_sandbox.messages import Request, Response, error_response
 
@@ -16,9 +16,17 @@ ROUTES: dict[str, dict[str, Endpoint]] = {
     "/api/v1/cli/projects": {"GET": api.cli_projects},
     "/api/v1/cli/project": {"GET": api.cli_project},
     "/api/v1/health": {"GET": api.health},
+    "/.well-known/oauth-authorization-server": {"GET": discovery.oauth_authorization_server},
+    "/.well-known/openid-configuration": {"GET": discovery.openid_configuration},
+    "/oauth/device_authorization": {"POST": oauth.device_authorization},
+    "/oauth/token": {"POST": oauth.token},
+    "/oauth/revoke": {"POST": oauth.revoke},
+    "/oauth/userinfo": {"GET": oauth.userinfo},
+    "/v1/models": {"GET": inference.models},
     "/device": {"GET": verification.show_form, "POST": verification.submit},
     "/_sandbox/tokens": {"POST": admin.create_token},
     "/_sandbox/project-keys": {"POST": admin.create_project_key},
+    "/_sandbox/api-keys": {"POST": admin.create_api_key},
     "/_sandbox/revoke": {"POST": admin.revoke},
     "/_sandbox/device/approve": {"POST": admin.approve},
     "/_sandbox/device/deny": {"POST": admin.deny},

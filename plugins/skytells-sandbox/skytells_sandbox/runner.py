@@ -32,7 +32,9 @@ def run_in_foreground(config: SandboxConfig, stream: TextIO) -> int:
             if config.auto_approve:
                 mode += ", auto-approve"
             print(f"Skytells sandbox listening on {sandbox.url} ({mode})", file=stream)
+            print(_oauth_summary(config), file=stream)
             print(f"export SKYTELLS_API_URL={sandbox.url}", file=stream)
+            print(f"export SKYTELLS_AI_API_URL={sandbox.url}/v1", file=stream)
             print("Press Ctrl-C to stop.", file=stream)
             stream.flush()
             # A timed wait keeps the main thread responsive to Ctrl-C.
@@ -44,6 +46,19 @@ def run_in_foreground(config: SandboxConfig, stream: TextIO) -> int:
         _restore_sigterm(previous)
     print("Skytells sandbox stopped.", file=stream)
     return 0
+
+
+def _oauth_summary(config: SandboxConfig) -> str:
+    discovery = []
+    if config.oauth_metadata:
+        discovery.append("RFC 8414 metadata")
+    if config.oidc:
+        discovery.append("OpenID Connect")
+    found = " and ".join(discovery) or "no discovery"
+    return (
+        f"Standard OAuth: {found}, client id {', '.join(config.client_ids)}, "
+        f"access tokens last {config.token_lifetime}s"
+    )
 
 
 def _on_sigterm(stopping: threading.Event) -> object:

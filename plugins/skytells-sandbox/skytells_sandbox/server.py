@@ -15,7 +15,13 @@ from typing import Any
 from skytells_sandbox.config import DEFAULT_SCOPES, SandboxConfig
 from skytells_sandbox.context import Context
 from skytells_sandbox.handler import SandboxHTTPServer
-from skytells_sandbox.state import DeviceRequest, DeviceStatus, SandboxState, SeenRequest
+from skytells_sandbox.state import (
+    DeviceRequest,
+    DeviceStatus,
+    Revocation,
+    SandboxState,
+    SeenRequest,
+)
 
 
 class Sandbox:
@@ -112,16 +118,39 @@ class Sandbox:
         return self._state.project_for_key(access_key)
 
     def token_scopes(self, token: str) -> tuple[str, ...] | None:
-        """The scopes of a valid personal access token, or ``None``."""
+        """The scopes of a valid access token (personal, or standard and unexpired), or ``None``."""
         return self._state.token_scopes(token)
 
-    def revoke(self, credential: str) -> None:
-        """Make a token or project key invalid.
+    def token_is_active(self, token: str) -> bool:
+        """Whether the CLI endpoints would accept ``token`` now (not revoked, not expired)."""
+        return self._state.token_scopes(token) is not None
 
-        Raises ``skytells_sandbox.state.UnknownCredentialError`` (a
+    def refresh_token_is_active(self, token: str) -> bool:
+        """Whether ``token`` is a refresh token that could be spent now (not spent, not revoked)."""
+        return self._state.refresh_token_is_active(token)
+
+    def issue_api_key(self) -> str:
+        """Issue an inference API key (``sbx_key_`` + 48 hex) that ``GET /v1/models`` accepts."""
+        return self._state.issue_api_key()
+
+    def api_key_is_valid(self, api_key: str) -> bool:
+        """Whether ``api_key`` was issued here and is not revoked."""
+        return self._state.api_key_is_valid(api_key)
+
+    def revoke(self, credential: str) -> None:
+        """Make any credential the sandbox issued invalid.
+
+        Personal tokens, project keys, API keys and standard-mode access
+        tokens are revoked alone; a refresh token takes its whole grant family
+        with it. Raises ``skytells_sandbox.state.UnknownCredentialError`` (a
         ``LookupError``) if the sandbox never issued it.
         """
         self._state.revoke(credential)
+
+    @property
+    def revocations(self) -> list[Revocation]:
+        """Every revocation so far, oldest first (``kind``, ``reason``, ``time``, ``token``)."""
+        return self._state.revocations()
 
     # Device authorization -------------------------------------------------
 
@@ -150,7 +179,7 @@ class Sandbox:
         self._state.expire(user_code)
 
     def device_request(self, user_code: str) -> DeviceRequest:
-        """A snapshot of a request: status, polls, poll times, current interval, scopes."""
+        """A snapshot of a request: status, polls, poll times, interval, scopes, client_id."""
         return self._state.device_request(user_code)
 
     def pending_user_codes(self) -> list[str]:

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 from skytells_sandbox import codes
 from skytells_sandbox.config import ALL_SCOPES, SLOW_DOWN_STEP, SandboxConfig
+from skytells_sandbox.grants import GrantBook, RefreshRefusedError, TokenSet
 
 # Bounds the memory of a long-running foreground server.
 MAX_REQUESTS_KEPT = 10_000
@@ -41,16 +42,24 @@ class PollResult(enum.Enum):
 
 @dataclass(frozen=True)
 class PollOutcome:
-    """The answer to one poll; ``access_token`` and ``scopes`` are set when approved."""
+    """The answer to one poll; ``access_token`` and ``scopes`` are set when approved.
+
+    For a standard-mode request, ``tokens`` holds everything issued.
+    """
 
     result: PollResult
-    access_token: str | None = None
+    access_token: str | None = field(default=None, repr=False)
     scopes: tuple[str, ...] = ()
+    tokens: TokenSet | None = None
 
 
 @dataclass
 class DeviceRequest:
-    """One device authorization request. Copies are handed out, never the live record."""
+    """One device authorization request. Copies are handed out, never the live record.
+
+    ``client_id`` is set for a request made on the standard endpoints and is
+    ``None`` for one made on the console's.
+    """
 
     device_code: str
     user_code: str
@@ -64,6 +73,7 @@ class DeviceRequest:
     polls: int = 0
     poll_times: list[float] = field(default_factory=list)
     announced: bool = False
+    client_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -102,6 +112,23 @@ class UnknownCredentialError(LookupError):
     """The sandbox never issued this credential."""
 
 
+@dataclass(frozen=True)
+class Revocation:
+    """A credential that stopped working, and why.
+
+    ``kind`` is ``access_token``, ``refresh_token`` (with its whole family),
+    ``personal_access_token``, ``project_key`` or ``api_key``. ``reason`` is
+    ``revocation_endpoint`` (``POST /oauth/revoke``), ``refresh_token_reuse``
+    (a spent refresh token was presented) or ``sandbox`` (``revoke()`` or
+    ``/_sandbox/revoke``). ``time`` is on the wall clock.
+    """
+
+    kind: str
+    reason: str
+    time: float
+    token: str = field(repr=False)
+
+
 @dataclass
 class _Token:
     scopes: tuple[str, ...]
@@ -123,11 +150,12 @@ def _project(name: str) -> dict[str, str]:
     }
 
 
-def validate_scopes(scopes: Iterable[str]) -> tuple[str, ...]:
-    """Return ``scopes`` without duplicates, or raise ``ValueError`` naming an unknown one."""
+def validate_scopes(scopes: Iterable[str], allowed: Iterable[str] = ALL_SCOPES) -> tuple[str, ...]:
+    """Return ``scopes`` without duplicates, or raise ``ValueError`` naming one not ``allowed``."""
+    allowed = tuple(allowed)
     result: list[str] = []
     for scope in scopes:
-        if scope not in ALL_SCOPES:
+        if scope not in allowed:
             raise ValueError(f"Unknown scope: {scope}")
         if scope not in result:
             result.append(scope)
@@ -137,7 +165,8 @@ def validate_scopes(scopes: Iterable[str]) -> tuple[str, ...]:
 class SandboxState:
     """Everything the sandbox remembers, guarded by one lock.
 
-    Expiry and poll-rate decisions use ``config.clock``; only
+    Device-code expiry and poll-rate decisions use ``config.clock``,
+    access-token expiry uses ``config.wall_clock``; only
     :meth:`wait_for_device_request` waits in real time.
     """
 
@@ -149,6 +178,9 @@ class SandboxState:
         self._by_user_code: dict[str, DeviceRequest] = {}
         self._tokens: dict[str, _Token] = {}
         self._project_keys: dict[str, _ProjectKey] = {}
+        self._api_keys: dict[str, bool] = {}  # key -> revoked
+        self._grants = GrantBook(config.token_lifetime, config.wall_clock)
+        self._revocations: list[Revocation] = []
         self._projects: list[dict[str, str]] = [_project(name) for name in DEMO_PROJECT_NAMES]
         self._seen: collections.deque[SeenRequest] = collections.deque(maxlen=MAX_REQUESTS_KEPT)
 
@@ -163,8 +195,13 @@ class SandboxState:
 
     # Device authorization -------------------------------------------------
 
-    def create_device_request(self, client_name: str, scopes: tuple[str, ...]) -> DeviceRequest:
-        """Register a new device request and return a copy of it."""
+    def create_device_request(
+        self, client_name: str, scopes: tuple[str, ...], client_id: str | None = None
+    ) -> DeviceRequest:
+        """Register a new device request and return a copy of it.
+
+        ``client_id`` marks a request made on the standard endpoints.
+        """
         with self._cond:
             now = self._clock()
             user_code = codes.new_user_code()
@@ -179,6 +216,7 @@ class SandboxState:
                 expires_at=now + self._config.expires_in,
                 interval=self._config.interval,
                 form_token=codes.new_form_token(),
+                client_id=client_id,
             )
             if self._config.auto_approve:
                 request.status = DeviceStatus.APPROVED
@@ -187,11 +225,19 @@ class SandboxState:
             self._cond.notify_all()
             return self._copy(request)
 
-    def poll(self, device_code: str) -> PollOutcome:
-        """Answer one poll of the token endpoint for ``device_code``."""
+    def poll(self, device_code: str, client_id: str | None = None) -> PollOutcome:
+        """Answer one poll of the token endpoint for ``device_code``.
+
+        ``client_id`` is ``None`` on the console endpoint. A device code only
+        counts on the endpoint, and for the client, that it was issued for.
+        """
         with self._cond:
             request = self._by_device_code.get(device_code)
-            if request is None or request.status is DeviceStatus.REDEEMED:
+            if (
+                request is None
+                or request.client_id != client_id
+                or request.status is DeviceStatus.REDEEMED
+            ):
                 return PollOutcome(PollResult.INVALID_GRANT)
             now = self._clock()
             self._refresh(request, now)
@@ -207,12 +253,16 @@ class SandboxState:
                 return PollOutcome(PollResult.SLOW_DOWN)
             if request.status is DeviceStatus.PENDING:
                 return PollOutcome(PollResult.PENDING)
-            token = self._issue_token(request.scopes)
             request.status = DeviceStatus.REDEEMED
+            if request.client_id is not None:
+                tokens = self._grants.grant(request.client_id, request.scopes)
+                return PollOutcome(PollResult.APPROVED, tokens.access_token, tokens.scopes, tokens)
+            token = self._issue_token(request.scopes)
             return PollOutcome(PollResult.APPROVED, access_token=token, scopes=request.scopes)
 
     def _should_slow_down(self, request: DeviceRequest, previous: float | None, now: float) -> bool:
-        if self._config.dialect != "rfc8628":
+        # The console never says slow_down; the standard endpoints always may.
+        if self._config.dialect != "rfc8628" and request.client_id is None:
             return False
         if request.polls <= self._config.slow_down_polls:
             return True
@@ -312,21 +362,91 @@ class SandboxState:
             self._projects.append(project)
             return key, dict(project)
 
+    def issue_api_key(self) -> str:
+        """Issue a valid inference API key."""
+        with self._cond:
+            key = codes.new_api_key()
+            self._api_keys[key] = False
+            return key
+
+    def api_key_is_valid(self, key: str) -> bool:
+        """Whether ``key`` is an inference API key issued here and not revoked."""
+        with self._cond:
+            return self._api_keys.get(key) is False
+
     def revoke(self, credential: str) -> None:
-        """Make a token or project key invalid; ``UnknownCredentialError`` if never issued."""
+        """Make any credential the sandbox issued invalid; ``UnknownCredentialError`` otherwise.
+
+        A refresh token takes every token of its grant with it.
+        """
         with self._cond:
             record = self._tokens.get(credential) or self._project_keys.get(credential)
-            if record is None:
+            if record is not None:
+                kind = "personal_access_token" if credential in self._tokens else "project_key"
+                if not record.revoked:
+                    record.revoked = True
+                    self._note_revocation(kind, "sandbox", credential)
+            elif credential in self._api_keys:
+                if not self._api_keys[credential]:
+                    self._api_keys[credential] = True
+                    self._note_revocation("api_key", "sandbox", credential)
+            elif self._grants.kind(credential) is not None:
+                kind = self._grants.revoke(credential)
+                if kind is not None:
+                    self._note_revocation(kind, "sandbox", credential)
+            else:
                 raise UnknownCredentialError("the sandbox did not issue this credential")
-            record.revoked = True
+
+    def _note_revocation(self, kind: str, reason: str, token: str) -> None:
+        self._revocations.append(Revocation(kind, reason, self._config.wall_clock(), token))
+
+    def revocations(self) -> list[Revocation]:
+        """Every revocation so far, oldest first."""
+        with self._cond:
+            return list(self._revocations)
 
     def token_scopes(self, token: str) -> tuple[str, ...] | None:
-        """Scopes of a valid personal access token, or ``None`` if it is not one."""
+        """Scopes of a valid access token, or ``None`` if it is not one.
+
+        Valid means a personal access token not revoked, or a standard-mode
+        access token neither expired nor revoked.
+        """
         with self._cond:
             record = self._tokens.get(token)
-            if record is None or record.revoked:
+            if record is None:
+                return self._grants.access_scopes(token)
+            if record.revoked:
                 return None
             return record.scopes
+
+    # Standard-mode tokens -------------------------------------------------
+
+    def refresh(
+        self, refresh_token: str, client_id: str, scopes: tuple[str, ...] | None = None
+    ) -> TokenSet:
+        """Rotate ``refresh_token``; raises ``RefreshRefusedError`` (see :mod:`grants`)."""
+        with self._cond:
+            try:
+                return self._grants.refresh(refresh_token, client_id, scopes)
+            except RefreshRefusedError as exc:
+                if exc.reuse:
+                    self._note_revocation("refresh_token", "refresh_token_reuse", refresh_token)
+                raise
+
+    def revoke_oauth_token(self, token: str, client_id: str) -> None:
+        """RFC 7009 revocation by ``client_id``; unknown tokens are ignored.
+
+        Raises ``WrongClientError`` for a token issued to another client.
+        """
+        with self._cond:
+            kind = self._grants.revoke(token, client_id)
+            if kind is not None:
+                self._note_revocation(kind, "revocation_endpoint", token)
+
+    def refresh_token_is_active(self, token: str) -> bool:
+        """Whether ``token`` is a refresh token that could be spent now."""
+        with self._cond:
+            return self._grants.refresh_is_active(token)
 
     def project_for_key(self, key: str) -> dict[str, str] | None:
         """The project of a valid project access key, or ``None`` if it is not one."""

@@ -31,12 +31,21 @@ def sandbox_clock() -> SandboxFakeClock:
 
 
 @pytest.fixture
-def sandbox_factory(sandbox_clock: SandboxFakeClock) -> Iterator[Callable[..., Sandbox]]:
-    """Start sandboxes on free ports with the fake clock; all are stopped afterwards."""
+def sandbox_wall_clock() -> SandboxFakeClock:
+    """A fake wall clock (for access-token expiry) shared by every sandbox the test starts."""
+    return SandboxFakeClock(start=1_750_000_000.0)
+
+
+@pytest.fixture
+def sandbox_factory(
+    sandbox_clock: SandboxFakeClock, sandbox_wall_clock: SandboxFakeClock
+) -> Iterator[Callable[..., Sandbox]]:
+    """Start sandboxes on free ports with the fake clocks; all are stopped afterwards."""
     started: list[Sandbox] = []
 
     def make(**overrides: Any) -> Sandbox:
         overrides.setdefault("clock", sandbox_clock)
+        overrides.setdefault("wall_clock", sandbox_wall_clock)
         sandbox = Sandbox(port=0, **overrides).start()
         started.append(sandbox)
         return sandbox
@@ -57,3 +66,73 @@ def sandbox_http() -> Iterator[requests.Session]:
     """An HTTP session closed after the test."""
     with requests.Session() as session:
         yield session
+
+
+class SandboxOAuthClient:
+    """Speaks the standard endpoints of a sandbox the way a public OAuth client would."""
+
+    def __init__(self, http: requests.Session) -> None:
+        self.http = http
+
+    def post(
+        self, sandbox: Sandbox, path: str, client_id: str | None = "skytells-cli", **fields: str
+    ) -> requests.Response:
+        """POST a form to ``path``; ``client_id=None`` leaves it out."""
+        if client_id is not None:
+            fields["client_id"] = client_id
+        return self.http.post(f"{sandbox.url}{path}", data=fields)
+
+    def start(self, sandbox: Sandbox, scope: str | None = None, **fields: str) -> dict[str, Any]:
+        """Start a device flow and return its answer; fails the test unless it is 200."""
+        if scope is not None:
+            fields["scope"] = scope
+        response = self.post(sandbox, "/oauth/device_authorization", **fields)
+        assert response.status_code == 200, response.text
+        return response.json()
+
+    def poll(self, sandbox: Sandbox, device_code: str, **fields: str) -> requests.Response:
+        """Poll the token endpoint with the device-code grant."""
+        grant = "urn:ietf:params:oauth:grant-type:device_code"
+        return self.post(
+            sandbox, "/oauth/token", grant_type=grant, device_code=device_code, **fields
+        )
+
+    def login(
+        self, sandbox: Sandbox, scope: str = "projects.read offline_access"
+    ) -> dict[str, Any]:
+        """A whole device login, approved from Python; returns the token answer."""
+        flow = self.start(sandbox, scope)
+        sandbox.approve(flow["user_code"])
+        response = self.poll(sandbox, flow["device_code"])
+        assert response.status_code == 200, response.text
+        return response.json()
+
+    def refresh(self, sandbox: Sandbox, refresh_token: str, **fields: str) -> requests.Response:
+        """Use the refresh-token grant."""
+        return self.post(
+            sandbox,
+            "/oauth/token",
+            grant_type="refresh_token",
+            refresh_token=refresh_token,
+            **fields,
+        )
+
+    def revoke(self, sandbox: Sandbox, token: str, **fields: str) -> requests.Response:
+        """Revoke a token (RFC 7009)."""
+        return self.post(sandbox, "/oauth/revoke", token=token, **fields)
+
+    def projects(self, sandbox: Sandbox, token: str) -> requests.Response:
+        """The console CLI endpoint that ``skytells whoami`` calls."""
+        headers = {"Authorization": f"Bearer {token}"}
+        return self.http.get(f"{sandbox.url}/api/v1/cli/projects", headers=headers)
+
+    def userinfo(self, sandbox: Sandbox, token: str) -> requests.Response:
+        """The OpenID Connect userinfo endpoint."""
+        headers = {"Authorization": f"Bearer {token}"}
+        return self.http.get(f"{sandbox.url}/oauth/userinfo", headers=headers)
+
+
+@pytest.fixture
+def sandbox_oauth(sandbox_http: requests.Session) -> SandboxOAuthClient:
+    """A standard OAuth client for the sandbox under test."""
+    return SandboxOAuthClient(sandbox_http)

@@ -1,0 +1,187 @@
+"""The standard OAuth 2.0 endpoints: device grant (RFC 8628), refresh with rotation,
+revocation (RFC 7009) and OpenID Connect userinfo.
+
+Requests are form-encoded with ``client_id`` in the body (public clients, no
+client secret) and scopes space-separated; every error is an RFC 6749 body
+``{"error", "error_description"}``.
+"""
+
+from __future__ import annotations
+
+import urllib.parse
+from collections.abc import Callable
+
+from skytells_sandbox.api import NO_STORE, POLL_DESCRIPTIONS, device_answer
+from skytells_sandbox.config import (
+    DEFAULT_SCOPES,
+    DEVICE_GRANT_TYPE,
+    OPENID,
+    REFRESH_GRANT_TYPE,
+    SIGNED_IN_USER,
+)
+from skytells_sandbox.context import Context
+from skytells_sandbox.grants import RefreshRefusedError, TokenSet, WrongClientError
+from skytells_sandbox.messages import FORM_TYPE, Request, Response, error_response, json_response
+from skytells_sandbox.state import PollResult, validate_scopes
+
+USERINFO_CLAIMS = {
+    "sub": "user_sandbox",
+    "name": "Sandbox User",
+    "email": "sandbox-user@example.com",
+    "preferred_username": SIGNED_IN_USER,
+}
+
+
+class _RefusedError(Exception):
+    def __init__(self, response: Response) -> None:
+        super().__init__(response.status)
+        self.response = response
+
+
+def _error(
+    error: str, description: str, status: int = 400, headers: tuple[tuple[str, str], ...] = ()
+) -> Response:
+    payload = {"error": error, "error_description": description}
+    return json_response(status, payload, NO_STORE + headers)
+
+
+def _refuse(error: str, description: str, status: int = 400) -> _RefusedError:
+    return _RefusedError(_error(error, description, status))
+
+
+def _form(request: Request) -> dict[str, str]:
+    """The form parameters; RFC 6749 section 3.1 forbids sending one twice."""
+    if not request.is_form():
+        raise _refuse("invalid_request", f"Send the parameters as {FORM_TYPE}")
+    try:
+        text = request.body.decode("utf-8")
+    except UnicodeDecodeError:
+        raise _refuse("invalid_request", "The form body is not UTF-8") from None
+    params: dict[str, str] = {}
+    for name, value in urllib.parse.parse_qsl(text, keep_blank_values=True):
+        if name in params:
+            raise _refuse("invalid_request", f"{name} was sent more than once")
+        params[name] = value
+    return params
+
+
+def _client(ctx: Context, params: dict[str, str]) -> str:
+    client_id = params.get("client_id", "")
+    if not client_id:
+        raise _refuse("invalid_client", "client_id is required", 401)
+    if client_id not in ctx.config.client_ids:
+        raise _refuse("invalid_client", "Unknown client_id", 401)
+    return client_id
+
+
+def _required(params: dict[str, str], name: str) -> str:
+    value = params.get(name, "")
+    if not value:
+        raise _refuse("invalid_request", f"{name} is required")
+    return value
+
+
+def _scopes(ctx: Context, text: str | None) -> tuple[str, ...] | None:
+    """Space-separated scopes, checked; ``None`` when none were asked for."""
+    if text is None or not text.split():
+        return None
+    try:
+        return validate_scopes(text.split(), ctx.config.standard_scopes)
+    except ValueError as exc:
+        raise _refuse("invalid_scope", str(exc)) from None
+
+
+def _guarded(
+    endpoint: Callable[[Context, Request], Response],
+) -> Callable[[Context, Request], Response]:
+    def run(ctx: Context, request: Request) -> Response:
+        try:
+            return endpoint(ctx, request)
+        except _RefusedError as exc:
+            return exc.response
+
+    run.__doc__ = endpoint.__doc__
+    return run
+
+
+def _token_answer(tokens: TokenSet) -> Response:
+    body: dict[str, object] = {
+        "access_token": tokens.access_token,
+        "token_type": "Bearer",
+        "expires_in": tokens.expires_in,
+        "scope": " ".join(tokens.scopes),
+    }
+    if tokens.refresh_token is not None:
+        body["refresh_token"] = tokens.refresh_token
+    return json_response(200, body, NO_STORE)
+
+
+@_guarded
+def device_authorization(ctx: Context, request: Request) -> Response:
+    """``POST /oauth/device_authorization`` (form ``client_id``, ``scope``): start a device flow."""
+    params = _form(request)
+    client_id = _client(ctx, params)
+    scopes = _scopes(ctx, params.get("scope")) or DEFAULT_SCOPES
+    device = ctx.state.create_device_request(client_id, scopes, client_id=client_id)
+    return device_answer(ctx, device)
+
+
+@_guarded
+def token(ctx: Context, request: Request) -> Response:
+    """``POST /oauth/token``: the device-code and refresh-token grants."""
+    params = _form(request)
+    client_id = _client(ctx, params)
+    grant_type = _required(params, "grant_type")
+    if grant_type == DEVICE_GRANT_TYPE:
+        outcome = ctx.state.poll(_required(params, "device_code"), client_id)
+        if outcome.result is PollResult.APPROVED and outcome.tokens is not None:
+            return _token_answer(outcome.tokens)
+        return _error(outcome.result.value, POLL_DESCRIPTIONS[outcome.result])
+    if grant_type == REFRESH_GRANT_TYPE:
+        refresh_token = _required(params, "refresh_token")
+        scopes = _scopes(ctx, params.get("scope"))
+        try:
+            return _token_answer(ctx.state.refresh(refresh_token, client_id, scopes))
+        except RefreshRefusedError as exc:
+            return _error(exc.error, exc.description)
+    return _error("unsupported_grant_type", f"Unsupported grant_type: {grant_type}")
+
+
+@_guarded
+def revoke(ctx: Context, request: Request) -> Response:
+    """``POST /oauth/revoke`` (RFC 7009): 200 whether or not the token was known.
+
+    ``token_type_hint`` is only a hint (section 2.1), so every kind of token is looked up.
+    """
+    params = _form(request)
+    client_id = _client(ctx, params)
+    try:
+        ctx.state.revoke_oauth_token(_required(params, "token"), client_id)
+    except WrongClientError:
+        return _error("invalid_grant", "The token was issued to another client")
+    return json_response(200, {}, NO_STORE)
+
+
+def _bearer_error(status: int, error: str, description: str, challenge: str) -> Response:
+    return _error(error, description, status, (("WWW-Authenticate", challenge),))
+
+
+def userinfo(ctx: Context, request: Request) -> Response:
+    """``GET /oauth/userinfo`` (OpenID Connect): the signed-in user, for a token with ``openid``.
+
+    Errors follow RFC 6750: 401 ``invalid_token`` for a missing, unknown,
+    expired or revoked token, 403 ``insufficient_scope`` without ``openid``.
+    """
+    if not ctx.config.oidc:
+        return error_response(404, "Not Found")
+    credential = request.bearer_token()
+    if credential is None:
+        return _bearer_error(401, "invalid_token", "A bearer token is required", "Bearer")
+    scopes = ctx.state.token_scopes(credential)
+    if scopes is None:
+        description = "The access token is invalid or expired"
+        return _bearer_error(401, "invalid_token", description, 'Bearer error="invalid_token"')
+    if OPENID not in scopes:
+        challenge = f'Bearer error="insufficient_scope", scope="{OPENID}"'
+        return _bearer_error(403, "insufficient_scope", "The token lacks openid", challenge)
+    return json_response(200, dict(USERINFO_CLAIMS), NO_STORE)
