@@ -58,10 +58,10 @@ class SkytellsApp(App):
         return parser
 
     def initialize_app(self, argv: list[str]) -> None:
-        from skytells import settings
-        from skytells.stores.document import valid_profile_name
-
         if self.options.profile is not None:
+            from skytells import settings
+            from skytells.stores.document import valid_profile_name
+
             if not valid_profile_name(self.options.profile):
                 self.stderr.write("error: a profile name is 1-64 letters, digits, '-', '_' or '.'.\n")
                 raise SystemExit(ExitCode.USAGE)
@@ -76,6 +76,9 @@ class SkytellsApp(App):
         # Third-party libraries' debug chatter (urllib3) only at -vv and above.
         if self.options.verbose_level < 2:
             logging.getLogger("urllib3").setLevel(logging.WARNING)
+        from skytells import plugins
+
+        plugins.show_tracebacks = bool(self.options.debug)  # warnings about broken plugins
 
     def print_help_if_requested(self) -> None:
         if self.deferred_help and self.options.deferred_help:

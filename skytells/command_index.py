@@ -1,95 +1,106 @@
 """One-line command summaries for ``skytells help``, without importing every command each time.
 
 A command's summary is the first line of its description. Summaries are
-cached in ``<cache dir>/command-summaries.json``, keyed by the entry point's
-target and invalidated as a whole when the interpreter or any directory on
-``sys.path`` changes (installing or removing a distribution changes its
-directory). The command list itself always comes from the current entry
-points, so a newly installed or removed command shows at once.
+cached in ``<cache dir>/command-summaries.json`` (one slot per interpreter and
+``sys.path``, see ``skytells.entry_index``), keyed by the entry point's target.
+A cached summary is used only while
+
+- every ``sys.path`` entry is as it was when the summary was read (installing,
+  upgrading or removing a distribution changes its directory: see
+  ``skytells.entry_index``), and so is the code that computes summaries, and
+- the module files the summary came from (the entry point's module and the
+  class's own) are unchanged (modification time in nanoseconds, inode and
+  size), so that editing an editable install's source shows at once too.
+
+Nothing is cached while those files changed within the last
+``entry_index.RACY_SECONDS``. The command list itself always comes from the
+current entry points, so a newly installed or removed command shows at once.
 """
 
 from __future__ import annotations
 
-import contextlib
-import hashlib
-import inspect
-import json
 import logging
 import os
 import sys
 from collections.abc import Iterable
 from typing import Any
 
-from skytells import settings
+from skytells import entry_index
 
 LOG = logging.getLogger(__name__)
 CACHE_FILE = "command-summaries.json"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 
-
-def environment_fingerprint() -> str:
-    """A digest of the interpreter and the modification times of ``sys.path`` entries."""
-    digest = hashlib.sha256(sys.executable.encode())
-    for entry in sys.path:
-        try:
-            mtime = os.stat(entry or ".").st_mtime_ns
-        except OSError:
-            mtime = -1
-        digest.update(f"{entry}\0{mtime}\0".encode())
-    return digest.hexdigest()
+#: ``{entry point target: [summary, [stamp of each module file, ...]]}``
+Entries = dict[str, list[Any]]
 
 
 def describe(command_class: Any) -> str:
-    """The first line of a command class's description, as cliff computes it."""
-    text = getattr(command_class, "_description", "") or inspect.getdoc(command_class) or ""
-    return text.strip().split("\n", 1)[0].rstrip(".")
+    """The first line of a command class's description, as ``skytells help COMMAND`` shows it."""
+    from skytells.command_base import description
+
+    return description(command_class).strip().split("\n", 1)[0].rstrip(".")
 
 
-def _read_cache(path: str, fingerprint: str) -> dict[str, str]:
-    try:
-        with open(path, encoding="utf-8") as handle:
-            data = json.load(handle)
-    except (OSError, ValueError):
+def _module_files(ep: Any, command_class: Any) -> list[str]:
+    names = {ep.value.split(":", 1)[0].strip(), getattr(command_class, "__module__", "")}
+    files = {getattr(sys.modules.get(name), "__file__", None) for name in names}
+    return sorted(file for file in files if file)
+
+
+def _stamp_files(files: Iterable[str]) -> list[Any]:
+    return [entry_index.file_stamp(file) for file in files]
+
+
+def _read_cache(paths: list[Any]) -> Entries:
+    slot = entry_index.read_slot(CACHE_FILE)
+    if not isinstance(slot, dict) or slot.get("version") != FORMAT_VERSION or slot.get("paths") != paths:
         return {}
-    if not isinstance(data, dict) or data.get("version") != FORMAT_VERSION or data.get("fingerprint") != fingerprint:
+    entries = slot.get("summaries")
+    if not isinstance(entries, dict):
         return {}
-    entries = data.get("summaries")
-    return entries if isinstance(entries, dict) else {}
+    seen: dict[str, Any] = {}
+    return {key: entry for key, entry in entries.items()
+            if isinstance(entry, list) and len(entry) == 2 and isinstance(entry[0], str)
+            and entry_index.stamps_match(entry[1], seen)}
 
 
-def _write_cache(path: str, fingerprint: str, summaries: dict[str, str]) -> None:
-    directory = os.path.dirname(path)
-    temporary = f"{path}.{os.getpid()}.tmp"
-    try:
-        os.makedirs(directory, exist_ok=True)
-        with open(temporary, "w", encoding="utf-8") as handle:
-            json.dump({"version": FORMAT_VERSION, "fingerprint": fingerprint, "summaries": summaries}, handle)
-        os.replace(temporary, path)
-    except OSError as error:  # a read-only home only costs speed
-        LOG.debug("Could not write %s: %s", path, error)
-        with contextlib.suppress(OSError):
-            os.unlink(temporary)
+def _environment() -> list[Any]:
+    """What every cached summary depends on: ``sys.path`` and the code that computes summaries."""
+    here = os.path.dirname(os.path.abspath(__file__))
+    code = [entry_index.file_stamp(os.path.join(here, name)) for name in ("command_index.py", "command_base.py")]
+    return [*entry_index.path_stamps(), *code]
 
 
 def summaries(commands: Iterable[tuple[str, Any]]) -> dict[str, str]:
     """Map each command name to its summary; commands that fail to load say so."""
-    path = os.path.join(settings.cache_dir(), CACHE_FILE)
-    fingerprint = environment_fingerprint()
-    cached = _read_cache(path, fingerprint)
+    paths = _environment()
+    cached = _read_cache(paths)
     result: dict[str, str] = {}
-    fresh: dict[str, str] = {}
+    fresh: Entries = {}
     for name, ep in commands:
         key = f"{ep.value}"
         if key in cached:
-            result[name] = fresh[key] = cached[key]
+            result[name] = cached[key][0]
+            fresh[key] = cached[key]
             continue
         try:
-            summary = describe(ep.load())
+            command_class = ep.load()
+            summary = describe(command_class)
         except Exception as error:  # a broken plugin must not break help
             LOG.warning("The command %r (%s) failed to load: %s: %s", name, ep.value, type(error).__name__, error)
             result[name] = f"(failed to load: {type(error).__name__})"
             continue
-        result[name] = fresh[key] = summary
-    if fresh != cached:
-        _write_cache(path, fingerprint, fresh)
+        result[name] = summary
+        broken = getattr(command_class, "plugin_error", None)
+        if broken is not None:  # a stand-in from plugins.CommandEntryPoint: warn, never cache
+            from skytells import plugins
+
+            plugins.warn_broken(broken)
+            continue
+        stamps = _stamp_files(_module_files(ep, command_class))
+        if not entry_index.is_racy(stamps):
+            fresh[key] = [summary, stamps]
+    if fresh != cached and not entry_index.is_racy(paths):
+        entry_index.write_slot(CACHE_FILE, {"version": FORMAT_VERSION, "paths": paths, "summaries": fresh})
     return result

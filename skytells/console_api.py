@@ -29,7 +29,10 @@ MAX_RETRY_AFTER = 60.0
 def _number(value: Any) -> float | None:
     if isinstance(value, bool) or not isinstance(value, int | float):
         return None
-    number = float(value)
+    try:
+        number = float(value)
+    except OverflowError:  # an integer of hundreds of digits
+        return None
     return number if math.isfinite(number) else None  # json.loads accepts NaN and Infinity
 
 
@@ -244,6 +247,9 @@ class ConsoleClient(DeviceGrantClient):
             response = self.http.request("GET", "/api/v1/cli/projects", bearer=token)
         except NetworkError as error:
             return TokenCheck(TokenStatus.UNKNOWN, error.message)
+        if response.kind in ("html", "other") or (response.status == 200 and response.kind != "json"):
+            # A captive portal's or a proxy's page says nothing about the token.
+            return TokenCheck(TokenStatus.UNKNOWN, f"{self.host} answered {response.describe()}")
         if response.status == 200:
             return TokenCheck(TokenStatus.VALID)
         if response.status == 401:
@@ -259,8 +265,8 @@ class ConsoleClient(DeviceGrantClient):
         the answer cannot be had.
         """
         response = self.http.request("GET", "/api/v1/cli/project", bearer=access_key)
-        if response.status in (401, 403, 404):
-            raise AuthError(f"The project access key was refused ({response.describe()}).",
+        if response.status in (401, 403, 404) and response.kind == "json":
+            raise AuthError(f"The project access key was refused by {self.host} ({response.describe()}).",
                             hint="Copy the key again from the project's settings in the Skytells console.")
         if response.status != 200:
             raise self._failure("could not look up the project", response)

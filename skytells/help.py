@@ -7,6 +7,7 @@ from typing import IO, Any
 
 from cliff.help import HelpCommand as CliffHelpCommand
 
+from skytells.command_base import Command
 from skytells.errors import UsageError
 
 
@@ -23,7 +24,7 @@ def print_command_list(app: Any, out: IO[str]) -> None:
     out.write(f"\nRun '{app.NAME} help COMMAND' for the options of one command.\n")
 
 
-class HelpCommand(CliffHelpCommand):
+class HelpCommand(CliffHelpCommand, Command):
     """Show the list of commands, or the help of one command."""
 
     def take_action(self, parsed_args: argparse.Namespace) -> int:

@@ -1,16 +1,22 @@
 """One HTTP client for the Skytells services: timeouts, keep-alive, safe errors.
 
-Every request has a timeout; redirects are never followed (a credential must
-not travel to a host the user did not name); bodies are read up to a cap; and
-every failure becomes a one-line NetworkError or ServerError naming the host.
+Every request has a timeout, for each read and for the whole exchange
+(``SKYTELLS_HTTP_TIMEOUT`` shortens both); redirects are never followed (a
+credential must not travel to a host the user did not name); bodies are read
+up to a cap; and every failure becomes a one-line NetworkError or ServerError naming the host.
 Proxies and CA bundles come from the environment as requests users expect
 (``HTTPS_PROXY``, ``NO_PROXY``, ``REQUESTS_CA_BUNDLE``).
 """
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 import json
+import os
+import signal
+import threading
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
@@ -21,6 +27,9 @@ from skytells.sanitize import terminal_safe
 
 CONNECT_TIMEOUT = 10.0
 READ_TIMEOUT = 30.0
+#: Overrides both timeouts (seconds); a whole request may take at most twice this.
+ENV_TIMEOUT = "SKYTELLS_HTTP_TIMEOUT"
+MAX_TIMEOUT = 600.0
 MAX_BODY_BYTES = 1024 * 1024
 USER_AGENT = f"skytells-cli/{__version__}"
 
@@ -33,6 +42,50 @@ def is_loopback(host: str) -> bool:
         return ipaddress.ip_address(host.strip("[]")).is_loopback
     except ValueError:
         return False
+
+
+def default_timeout() -> tuple[float, float]:
+    """(connect, read) timeouts in seconds: 10 and 30, or both ``$SKYTELLS_HTTP_TIMEOUT``."""
+    value = os.environ.get(ENV_TIMEOUT, "").strip()
+    if not value:
+        return (CONNECT_TIMEOUT, READ_TIMEOUT)
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = float("nan")
+    if not 0 < seconds <= MAX_TIMEOUT:  # NaN fails this too
+        raise UsageError(f"{ENV_TIMEOUT} must be a number of seconds above 0 and at most {MAX_TIMEOUT:.0f}, "
+                         f"not {terminal_safe(value, 40)!r}.")
+    return (seconds, seconds)
+
+
+class _Overdue(BaseException):
+    """Raised inside a request that outlived its whole deadline (a BaseException: no library swallows it)."""
+
+
+@contextlib.contextmanager
+def _deadline(seconds: float) -> Iterator[None]:
+    """Interrupt the block once ``seconds`` have passed in all.
+
+    Timeouts apply to each read, so a server that trickles a byte at a time
+    could hold a request open for hours; a SIGALRM timer bounds the whole
+    exchange. Only the main thread of a POSIX process receives signals;
+    elsewhere the per-read timeouts are the only bound.
+    """
+    if not hasattr(signal, "setitimer") or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def overdue(_signum: int, _frame: Any) -> None:
+        raise _Overdue
+
+    previous = signal.signal(signal.SIGALRM, overdue)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous if previous is not None else signal.SIG_DFL)
 
 
 def check_base_url(url: str, setting: str) -> tuple[str, str]:
@@ -73,6 +126,10 @@ class Response:
         """A short, terminal-safe description of an unsuccessful answer, with ``hide`` (a secret) blanked."""
         if self.kind == "html":
             return f"HTTP {self.status} with an HTML page instead of JSON (a proxy or captive portal?)"
+        if self.kind == "other":
+            return f"HTTP {self.status} with a body that is not JSON"
+        if self.kind == "empty":
+            return f"HTTP {self.status} with an empty body"
         if isinstance(self.data, dict):
             for key in ("error_description", "message", "error"):
                 text = self.data.get(key)
@@ -87,11 +144,11 @@ class HttpClient:
     """A keep-alive session bound to one base URL."""
 
     def __init__(self, base_url: str, *, setting: str = "SKYTELLS_API_URL",
-                 timeout: tuple[float, float] = (CONNECT_TIMEOUT, READ_TIMEOUT)) -> None:
+                 timeout: tuple[float, float] | None = None) -> None:
         check_base_url(base_url, setting)
         self.base_url = base_url.rstrip("/")
         self.host = urlsplit(base_url).netloc.rpartition("@")[2]  # never user:password@ in messages
-        self.timeout = timeout
+        self.timeout = timeout or default_timeout()
         self._session: Any = None
 
     def _get_session(self) -> Any:
@@ -117,18 +174,22 @@ class HttpClient:
         if bearer is not None:
             all_headers["Authorization"] = f"Bearer {bearer}"
         try:
-            raw = self._get_session().request(
-                method, self.base_url + path, json=json_body, data=form, headers=all_headers,
-                timeout=self.timeout, allow_redirects=False, stream=True,
-            )
-        except requests.exceptions.RequestException as error:
-            raise NetworkError(self._explain(error)) from None
-        except UnicodeError:  # a redirect Location that is not UTF-8, or a credential that is not Latin-1
-            raise ServerError(f"The exchange with {self.host} failed: a header was not valid text.") from None
-        try:
-            return self._read(raw)
-        finally:
-            raw.close()
+            with _deadline(sum(self.timeout)):
+                try:
+                    raw = self._get_session().request(
+                        method, self.base_url + path, json=json_body, data=form, headers=all_headers,
+                        timeout=self.timeout, allow_redirects=False, stream=True,
+                    )
+                except requests.exceptions.RequestException as error:
+                    raise NetworkError(self._explain(error)) from None
+                except UnicodeError:  # a redirect Location that is not UTF-8, or a credential that is not Latin-1
+                    raise ServerError(f"The exchange with {self.host} failed: a header was not valid text.") from None
+                try:
+                    return self._read(raw)
+                finally:
+                    raw.close()
+        except _Overdue:
+            raise NetworkError(f"{self.host} did not answer in time.") from None
 
     def _read(self, raw: Any) -> Response:
         import requests
@@ -167,6 +228,8 @@ class HttpClient:
 
         text = str(error)
         if isinstance(error, requests.exceptions.SSLError):
+            if "certificate" not in text.lower():
+                return f"TLS error talking to {self.host}: the secure connection failed (is it an https server?)."
             return (f"TLS error talking to {self.host}: the certificate could not be verified "
                     "(behind a proxy? set REQUESTS_CA_BUNDLE to its CA bundle).")
         if isinstance(error, requests.exceptions.ProxyError):

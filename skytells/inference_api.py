@@ -11,7 +11,7 @@ def check_api_key(api_key: str) -> None:
     """``GET {inference}/models`` with ``x-api-key``: returns when accepted, raises AuthError when refused."""
     http = HttpClient(settings.inference_url(), setting=settings.ENV_INFERENCE_URL)
     response = http.request("GET", "/models", headers={"x-api-key": api_key})
-    if response.status == 200:
+    if response.status == 200 and response.kind == "json":  # not a captive portal's page
         return
     if response.status in (401, 403):
         raise AuthError(f"The API key was refused by {http.host} ({response.describe()}).",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 
 from skytells.exitcodes import ExitCode
@@ -9,13 +10,26 @@ from skytells.exitcodes import ExitCode
 
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI with ``argv`` (default: the process arguments); return the exit code."""
+    args = sys.argv[1:] if argv is None else argv
+    if args == ["--version"]:
+        # Printing the version needs nothing else: answer before cliff is imported, with cliff's words.
+        from skytells import __version__
+
+        sys.stdout.write(f"{_program_name()} {__version__}\n")
+        return int(ExitCode.OK)
     from skytells.app import SkytellsApp
 
     try:
-        return SkytellsApp().run(sys.argv[1:] if argv is None else argv)
+        return SkytellsApp().run(args)
     except SystemExit as done:
         code = done.code
         return code if isinstance(code, int) else (ExitCode.OK if code is None else ExitCode.FAILURE)
     except KeyboardInterrupt:
         sys.stderr.write("\nInterrupted.\n")
         return int(ExitCode.INTERRUPTED)
+
+
+def _program_name() -> str:
+    """The name cliff gives the program in ``--version`` (``cliff.app.App.NAME``)."""
+    name = os.path.splitext(os.path.basename(sys.argv[0]))[0]
+    return os.path.split(os.path.dirname(sys.argv[0]))[-1] if name == "__main__" else name

@@ -169,6 +169,14 @@ class OAuthClient(DeviceGrantClient):
         return self.endpoints.request("POST", self.metadata.token_endpoint, form={
             "grant_type": DEVICE_GRANT_TYPE, "device_code": device_code, "client_id": self.client_id})
 
+    def _failure(self, what: str, response: Response) -> Exception:
+        if response.status in (400, 401) and response.error_code() == "invalid_client":
+            return AuthError(f"{self.host} does not know the client id {terminal_safe(self.client_id, 100)!r} "
+                             f"({response.describe()}).",
+                             hint="Check --client-id (or SKYTELLS_CLIENT_ID): it must be registered there "
+                                  "as a public client allowed to use the device grant.")
+        return super()._failure(what, response)
+
     def refresh(self, refresh_token: str) -> TokenSet:
         """Trade a refresh token for new tokens; AuthError when the server refuses it."""
         response = self.endpoints.request("POST", self.metadata.token_endpoint, form={

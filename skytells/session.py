@@ -4,29 +4,26 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from skytells import plugins, settings
-from skytells.console_api import ConsoleClient
 from skytells.credentials import Credential, StoredCredentials
-from skytells.errors import PluginError
 from skytells.stores.base import CredentialStore
+
+if TYPE_CHECKING:
+    from skytells.console_api import ConsoleClient
 
 
 def open_store() -> CredentialStore:
-    """The credential store named by ``SKYTELLS_CREDENTIAL_STORE`` (default ``file``)."""
-    name = settings.credential_store_name()
-    store_class = plugins.load(plugins.find(plugins.CREDENTIAL_STORES, name, "credential store"),
-                               "credential store")
-    if not (isinstance(store_class, type) and issubclass(store_class, CredentialStore)):
-        raise PluginError(f"The credential store {name!r} is not a CredentialStore subclass.")
-    reason = store_class.unavailable_reason()
-    if reason:
-        raise PluginError(f"The credential store {name!r} cannot be used here: {reason}")
+    """The credential store chosen by ``SKYTELLS_CREDENTIAL_STORE`` or ``config.json`` (default ``file``)."""
+    name, chosen_by = settings.credential_store_choice()
+    store_class: type[CredentialStore] = plugins.choose(plugins.CREDENTIAL_STORES, name, chosen_by=chosen_by)
     return store_class()
 
 
 def console_client(server: str | None = None) -> ConsoleClient:
     """A client for the console at ``server`` (default: ``SKYTELLS_API_URL``, else the official console)."""
+    from skytells.console_api import ConsoleClient  # imported here: offline commands never need it
     from skytells.http import HttpClient
 
     return ConsoleClient(HttpClient(server or settings.console_url()))

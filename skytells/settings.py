@@ -77,8 +77,20 @@ def credential_from_env(field: str) -> str | None:
 
 
 def profile_name() -> str | None:
-    """The profile chosen by ``--profile`` or ``SKYTELLS_PROFILE``; None means the stored default."""
-    return profile_override or _env(ENV_PROFILE)
+    """The profile chosen by ``--profile`` or ``SKYTELLS_PROFILE``; None means the stored default.
+
+    A bad ``SKYTELLS_PROFILE`` is a UsageError: saved, it would make the whole file unreadable.
+    """
+    if profile_override:
+        return profile_override
+    name = _env(ENV_PROFILE)
+    if name is not None:
+        from skytells.errors import UsageError
+        from skytells.stores.document import valid_profile_name
+
+        if not valid_profile_name(name):
+            raise UsageError(f"{ENV_PROFILE} must be a profile name: 1-64 letters, digits, '-', '_' or '.'.")
+    return name
 
 
 def issuer() -> str | None:
@@ -91,9 +103,52 @@ def client_id() -> str | None:
     return _env(ENV_CLIENT_ID)
 
 
+CONFIG_FILE = "config.json"
+#: The setting in ``config.json`` that names the credential store.
+CREDENTIAL_STORE_SETTING = "credential_store"
+
+
+def credential_store_choice() -> tuple[str, str]:
+    """The credential store plugin to use and what chose it.
+
+    ``$SKYTELLS_CREDENTIAL_STORE``, else ``"credential_store"`` in
+    ``<config dir>/config.json``, else ``file``. A config.json that cannot be
+    used is a UsageError naming it.
+    """
+    from_env = _env(ENV_CREDENTIAL_STORE)
+    if from_env:
+        return from_env, ENV_CREDENTIAL_STORE
+    path = config_dir() / CONFIG_FILE
+    value = _config_setting(path, CREDENTIAL_STORE_SETTING)
+    if value is not None:
+        return value, f"{CREDENTIAL_STORE_SETTING} in {path}"
+    return "file", "default"
+
+
+def _config_setting(path: Path, name: str) -> str | None:
+    import json
+
+    from skytells.errors import UsageError
+
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return None
+    except (OSError, UnicodeDecodeError) as error:
+        raise UsageError(f"Could not read {path}: {getattr(error, 'strerror', None) or error}.") from None
+    try:
+        data = json.loads(text) if text.strip() else {}
+    except ValueError:
+        raise UsageError(f"{path} is not valid JSON.", hint="Fix it or remove it.") from None
+    value = data.get(name) if isinstance(data, dict) else None
+    if value is not None and (not isinstance(value, str) or not value.strip()):
+        raise UsageError(f"{name!r} in {path} must be the name of a credential store, such as \"file\".")
+    return value.strip() if value else None
+
+
 def credential_store_name() -> str:
-    """Name of the credential store plugin to use (default ``file``)."""
-    return _env(ENV_CREDENTIAL_STORE) or "file"
+    """Name of the credential store plugin to use (default ``file``); see ``credential_store_choice``."""
+    return credential_store_choice()[0]
 
 
 def cache_dir() -> Path:

@@ -81,9 +81,10 @@ def active_token(store: CredentialStore, profile: str | None, *, server: str | N
                  refresh: bool = True) -> ActiveToken:
     """The token to use for ``profile``: ``SKYTELLS_TOKEN`` first, else the stored one.
 
-    A stored token is checked against ``server`` (default: the console URL in
-    effect) and refreshed first when it has expired or is about to and a
-    refresh token is at hand. Raises AuthError when there is no usable token.
+    A stored token is checked against ``server`` (default: ``SKYTELLS_API_URL``,
+    else the server it was issued by) and refreshed first when it has expired
+    or is about to and a refresh token is at hand. Raises AuthError when there
+    is no usable token.
     """
     from_env = settings.credential_from_env("token")
     if from_env:
@@ -93,7 +94,8 @@ def active_token(store: CredentialStore, profile: str | None, *, server: str | N
     if credential is None:
         where = f" (profile {profile!r})" if profile else ""
         raise AuthError(f"You are not logged in{where}.", hint=f"Run skytells login (or set {settings.ENV_TOKEN}).")
-    check_bound(credential, server or settings.console_url())
+    # Without SKYTELLS_API_URL a profile talks to the server its token was issued by.
+    check_bound(credential, server or settings.console_url_from_env() or credential.host or settings.console_url())
     if not (refresh and expires_soon(credential)):
         return ActiveToken(credential.token, "store", credential)
     if not (credential.refresh_token and credential.issuer and credential.client_id):

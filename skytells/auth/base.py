@@ -81,6 +81,9 @@ class Authenticator(abc.ABC):
     description: ClassVar[str]
     #: Options this method adds to ``skytells login``.
     options: ClassVar[tuple[LoginOption, ...]] = ()
+    #: The plugin interface version the class was written for (docs/plugins.md, "Versions").
+    #: This default stays 1 forever: a plugin that does not set it is taken to target version 1.
+    api_version: ClassVar[int] = 1
 
     @classmethod
     def unavailable_reason(cls) -> str | None:

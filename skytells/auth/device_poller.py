@@ -20,11 +20,12 @@ MAX_BACKOFF = 60.0
 TICK = 1.0
 
 
-def expired_error(expires_in: float) -> AuthError:
-    """The seed page's "Device code expired" advice."""
+def expired_error(expires_in: float, problem: str = "") -> AuthError:
+    """The seed page's "Device code expired" advice, with the failure that was still going on, if any."""
     minutes = max(1, round(expires_in / 60))
     window = "1 minute" if minutes == 1 else f"{minutes} minutes"
-    return AuthError(f"Device code expired: the browser authorization was not completed within {window}.",
+    still = f" (the last attempt failed: {problem.rstrip('.')})" if problem else ""
+    return AuthError(f"Device code expired: the browser authorization was not completed within {window}{still}.",
                      hint="Run skytells login again.")
 
 
@@ -52,9 +53,10 @@ class DevicePoller:
         failures = 0
         slow_downs = 0
         wait = interval
+        result = PollResult(PollOutcome.PENDING)
         while True:
             if not self._wait(wait, deadline, on_tick):
-                raise expired_error(authorization.expires_in)
+                raise expired_error(authorization.expires_in, result.detail if failures else "")
             result = self.api.poll_device_token(authorization.device_code)
             outcome = result.outcome
             if outcome is PollOutcome.APPROVED:

@@ -2,20 +2,24 @@
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass
 
 from skytells import plugins
 from skytells.auth.base import Authenticator
-from skytells.errors import PluginError
 
-LOG = logging.getLogger(__name__)
-KIND = "login method"
+KIND = plugins.KINDS[plugins.AUTHENTICATORS]
+#: Listed first, in this order; other methods follow by name.
+PREFERRED_ORDER = ("device", "token")
 
 
 @dataclass(frozen=True)
 class InstalledMethod:
-    """An installed authenticator: its class, or why it cannot be used."""
+    """An installed authenticator: its class, or why it cannot be used.
+
+    ``authenticator`` is None when the plugin is broken; ``problem`` then says
+    why. With a class, ``problem`` is its ``unavailable_reason()`` (None when
+    it can be used).
+    """
 
     name: str
     target: str
@@ -23,31 +27,27 @@ class InstalledMethod:
     problem: str | None = None
 
 
-def _check(name: str, loaded: object) -> type[Authenticator]:
-    if not (isinstance(loaded, type) and issubclass(loaded, Authenticator)):
-        raise PluginError(f"The {KIND} {name!r} is not an Authenticator subclass.")
-    return loaded
-
-
 def installed() -> list[InstalledMethod]:
-    """Every installed method; a broken plugin is reported with a warning, not raised."""
+    """Every installed method; a broken plugin is reported with one warning per run, never raised."""
     methods = []
     for ep in plugins.entry_points(plugins.AUTHENTICATORS):
         try:
-            cls = _check(ep.name, plugins.load(ep, KIND))
-        except PluginError as error:
-            LOG.warning("%s", error)
-            methods.append(InstalledMethod(ep.name, ep.value, None, str(error)))
+            cls = plugins.load(ep)
+            reason = plugins.unavailable_reason(ep, cls)
+        except plugins.BrokenPlugin as error:
+            plugins.warn_broken(error)
+            methods.append(InstalledMethod(ep.name, ep.value, None, error.problem))
             continue
-        methods.append(InstalledMethod(ep.name, ep.value, cls, cls.unavailable_reason()))
-    return sorted(methods, key=lambda m: (m.name != "device", m.name != "token", m.name))
+        methods.append(InstalledMethod(ep.name, ep.value, cls, reason))
+    rank = {name: position for position, name in enumerate(PREFERRED_ORDER)}
+    return sorted(methods, key=lambda m: (rank.get(m.name, len(rank)), m.name))
 
 
 def get(name: str) -> type[Authenticator]:
-    """The usable authenticator called ``name``; UsageError/PluginError explain why not."""
-    ep = plugins.find(plugins.AUTHENTICATORS, name, KIND)
-    cls = _check(name, plugins.load(ep, KIND))
-    reason = cls.unavailable_reason()
-    if reason:
-        raise PluginError(f"The {KIND} {name!r} cannot be used here: {reason}")
+    """The usable authenticator called ``name``.
+
+    Raises UsageError (none installed), plugins.BrokenPlugin (it cannot be
+    loaded) or PluginError (it cannot be used here, with the reason).
+    """
+    cls: type[Authenticator] = plugins.choose(plugins.AUTHENTICATORS, name)
     return cls

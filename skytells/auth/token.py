@@ -31,6 +31,19 @@ def check_format(token: str) -> None:
                      "64 hexadecimal characters.", hint=f"Copy it again from {TOKENS_PAGE}")
 
 
+def check_with_console(login: LoginContext, token: str) -> None:
+    """Ask the console whether ``token`` is valid: AuthError if it is not, NetworkError if it cannot tell."""
+    with login.terminal.activity("Checking the token..."):
+        check = login.api.check_token(token)
+    if check.status is TokenStatus.INVALID:
+        raise AuthError(f"Token is invalid: it contains a typo or has been revoked ({login.api.host} refused it).",
+                        hint=f"Generate a new one at {TOKENS_PAGE}")
+    if check.status is TokenStatus.UNKNOWN:
+        raise NetworkError(f"Could not check the token, so it was not saved: {check.detail}")
+    if check.detail:
+        login.terminal.warning(f"The token was {check.detail}.")
+
+
 class TokenAuthenticator(Authenticator):
     """Log in with a personal access token."""
 
@@ -44,13 +57,5 @@ class TokenAuthenticator(Authenticator):
                              "its scopes were chosen when it was created.")
         token = read_token(login)
         check_format(token)
-        with terminal.activity("Checking the token..."):
-            check = login.api.check_token(token)
-        if check.status is TokenStatus.INVALID:
-            raise AuthError("Token is invalid: it contains a typo or has been revoked.",
-                            hint=f"Generate a new one at {TOKENS_PAGE}")
-        if check.status is TokenStatus.UNKNOWN:
-            raise NetworkError(f"Could not check the token, so it was not saved: {check.detail}")
-        if check.detail:
-            terminal.warning(f"The token was {check.detail}.")
+        check_with_console(login, token)
         return Credential(token=token, method=self.name, host=login.server)

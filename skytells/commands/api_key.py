@@ -6,8 +6,8 @@ import argparse
 from collections.abc import Sequence
 from typing import Any
 
-from cliff.command import Command
-from cliff.show import ShowOne
+from skytells.command_base import Command
+from skytells.display import ShowOne
 
 MAX_KEY_LENGTH = 512
 

@@ -6,9 +6,8 @@ import argparse
 from collections.abc import Sequence
 from typing import Any
 
-from cliff.command import Command
-from cliff.lister import Lister
-
+from skytells.command_base import Command
+from skytells.display import Lister
 from skytells.exitcodes import ExitCode
 
 
@@ -37,9 +36,9 @@ class AuthStatus(Lister):
 
     def take_action(self, parsed_args: argparse.Namespace) -> tuple[Sequence[str], list[Sequence[Any]]]:
         from skytells import session, settings
+        from skytells.credentials import now_ms
         from skytells.errors import AuthError
         from skytells.masking import mask
-        from skytells.tokens import expires_soon
 
         store = session.open_store()
         record = store.load()
@@ -55,8 +54,12 @@ class AuthStatus(Lister):
             if credential is None:
                 continue
             scopes = ",".join(credential.scopes) if credential.scopes else "unknown"
-            if expires_soon(credential):
-                status = "expired" + (" (refreshable)" if credential.refresh_token else "")
+            if credential.expires_at is not None and now_ms() >= credential.expires_at:
+                # Only really expired tokens: one that is merely due for refresh is still checked.
+                refreshable = bool(credential.refresh_token and credential.issuer and credential.client_id)
+                status = "expired (refreshable)" if refreshable else "expired"
+                if not (refreshable or parsed_args.offline):
+                    self._exit_code = ExitCode.AUTH
             else:
                 status = self._status(credential.token, credential.host, parsed_args)
             rows.append((name, "*" if name == record.profile_name else "", credential.host or "-",

@@ -6,7 +6,7 @@ import argparse
 from collections.abc import Sequence
 from typing import Any
 
-from cliff.lister import Lister
+from skytells.display import Lister
 
 
 class AuthDoctor(Lister):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from cliff.command import Command
+from skytells.command_base import Command
 
 
 class Link(Command):

@@ -6,8 +6,7 @@ import argparse
 import os
 from typing import Any
 
-from cliff.command import Command
-
+from skytells.command_base import Command
 from skytells.scopes import DEFAULT_SCOPES, KNOWN_SCOPES
 
 
@@ -73,7 +72,8 @@ class Login(Command):
 
         scopes = parse_scopes(parsed_args.scopes)
         method = "token" if parsed_args.token else (parsed_args.method or "device")
-        issuer = parsed_args.issuer or settings.issuer()
+        # SKYTELLS_ISSUER picks the server for the device flow; it does not forbid pasting a token.
+        issuer = parsed_args.issuer or (settings.issuer() if method == "device" else None)
         client_id = parsed_args.client_id or settings.client_id()
         if issuer and method != "device":
             raise UsageError("--issuer works with the device flow only.")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING
 
-from cliff.command import Command
+from skytells.command_base import Command
 
 if TYPE_CHECKING:
     from skytells.credentials import Credential, StoredCredentials

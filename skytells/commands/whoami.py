@@ -6,8 +6,7 @@ import argparse
 from collections.abc import Sequence
 from typing import Any
 
-from cliff.show import ShowOne
-
+from skytells.display import ShowOne
 from skytells.exitcodes import ExitCode
 
 
@@ -56,7 +55,7 @@ class WhoAmI(ShowOne):
         api_key = session.resolve("api_key", record, store)
         credential = record.token_credential() if token.origin == "store" else None
         server = session.server_for(credential)
-        if credential is not None:
+        if credential is not None and not parsed_args.offline:  # --offline sends the token nowhere
             check_bound(credential, server)
 
         rows: dict[str, Any] = {

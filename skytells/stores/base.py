@@ -26,6 +26,9 @@ class CredentialStore(abc.ABC):
     name: ClassVar[str]
     #: One line for ``skytells plugins``.
     description: ClassVar[str]
+    #: The plugin interface version the class was written for (docs/plugins.md, "Versions").
+    #: This default stays 1 forever: a plugin that does not set it is taken to target version 1.
+    api_version: ClassVar[int] = 1
 
     @classmethod
     def unavailable_reason(cls) -> str | None:

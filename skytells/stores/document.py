@@ -104,8 +104,9 @@ def render_document(record: StoredCredentials) -> str:
         data["meta"] = meta
     if record.profile_name != DEFAULT_PROFILE:
         data["profile"] = record.profile_name
-    profiles = {name: rendered for name, profile in sorted(record.profiles.items())
-                if (rendered := _render_profile(profile))}
+    # A profile left with no credential (after its logout) is dropped, not kept as a bare created_at.
+    profiles = {name: _render_profile(profile) for name, profile in sorted(record.profiles.items())
+                if not profile.is_empty() or profile.meta}
     if profiles:
         data["profiles"] = profiles
     return json.dumps(data, indent=2) + "\n"

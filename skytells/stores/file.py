@@ -64,6 +64,7 @@ class FileStore(CredentialStore):
         with os.fdopen(fd, "rb") as handle:
             self._repair_mode(os.fstat(handle.fileno()), self.path, 0o600)
             raw = handle.read()
+        self._repair_directory_mode()
         try:
             text = raw.decode("utf-8")
         except UnicodeDecodeError:
@@ -91,16 +92,23 @@ class FileStore(CredentialStore):
             with contextlib.suppress(OSError):
                 leftover.unlink()
 
+    def _repair_directory_mode(self) -> None:
+        """Commands that only read repair a loose directory too (one of another user is left to update())."""
+        with contextlib.suppress(OSError):
+            info = os.stat(self.directory)
+            if not hasattr(os, "getuid") or info.st_uid == os.getuid():
+                self._repair_mode(info, self.directory, 0o700)
+
     def _ensure_directory(self) -> None:
         directory = self.directory
         try:
             info = os.lstat(directory)
         except FileNotFoundError:
             try:
-                directory.parent.mkdir(parents=True, exist_ok=True)
-                os.mkdir(directory, 0o700)
-            except FileExistsError:
-                pass
+                # Missing parents too are made 0700 (as the XDG base directory spec asks), whatever the umask.
+                for missing in reversed([directory, *(p for p in directory.parents if not p.exists())]):
+                    with contextlib.suppress(FileExistsError):
+                        os.mkdir(missing, 0o700)
             except OSError as error:
                 raise StoreError(f"Could not create {directory}: {_describe(error)}.") from None
             info = os.lstat(directory)

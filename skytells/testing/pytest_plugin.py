@@ -1,0 +1,64 @@
+"""The ``skytells`` pytest plugin: fixtures for testing skytells plugins.
+
+Registered through the ``pytest11`` entry point of skytells-cli, so the
+fixtures exist in every pytest run where skytells-cli is installed. Their
+names all start with ``skytells_``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from skytells.testing.cli import CliRunner
+from skytells.testing.sandbox import SANDBOX_MISSING, start_sandbox
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "skytells_sandbox(**settings): SandboxConfig settings for the skytells_sandbox fixture")
+
+
+@pytest.fixture
+def skytells_sandbox_factory() -> Iterator[Callable[..., Any]]:
+    """Start sandboxes on free loopback ports (``factory(auto_approve=True)``); all stop after the test.
+
+    The test is skipped when skytells-sandbox is not installed.
+    """
+    try:
+        import skytells_sandbox  # noqa: F401
+    except ImportError:
+        pytest.skip(SANDBOX_MISSING)
+    started: list[Any] = []
+
+    def make(**settings: Any) -> Any:
+        sandbox = start_sandbox(**settings)
+        started.append(sandbox)
+        return sandbox
+
+    yield make
+    for sandbox in started:
+        sandbox.stop()
+
+
+@pytest.fixture
+def skytells_sandbox(request: pytest.FixtureRequest, skytells_sandbox_factory: Callable[..., Any]) -> Any:
+    """A started sandbox (skytells_sandbox.server.Sandbox): ``.url``, ``.issue_token()``, ``.approve()``...
+
+    Settings come from ``@pytest.mark.skytells_sandbox(...)`` when present.
+    """
+    marker = request.node.get_closest_marker("skytells_sandbox")
+    return skytells_sandbox_factory(**(marker.kwargs if marker else {}))
+
+
+@pytest.fixture
+def skytells_cli(tmp_path: Path) -> CliRunner:
+    """A CliRunner: ``skytells_cli.run("whoami", "--offline")`` returns a CliResult.
+
+    Each test gets its own home, configuration and cache directories, and no
+    ``SKYTELLS_*`` variable from the caller's environment.
+    """
+    return CliRunner(tmp_path / "skytells-cli")
