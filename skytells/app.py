@@ -65,6 +65,9 @@ class SkytellsApp(App):
             if not valid_profile_name(self.options.profile):
                 self.stderr.write("error: a profile name is 1-64 letters, digits, '-', '_' or '.'.\n")
                 raise SystemExit(ExitCode.USAGE)
+            if redact_credentials(self.options.profile) != self.options.profile:  # never echoed back later
+                self.stderr.write("error: --profile was given a credential, not a profile name.\n")
+                raise SystemExit(ExitCode.USAGE)
             settings.profile_override = self.options.profile
 
     def configure_logging(self) -> None:

@@ -96,6 +96,7 @@ class AuthSwitch(Command):
 
     def take_action(self, parsed_args: argparse.Namespace) -> int:
         from skytells import session
+        from skytells.app import redact_credentials
         from skytells.errors import UsageError
         from skytells.sanitize import terminal_safe
         from skytells.ui import Terminal
@@ -105,7 +106,7 @@ class AuthSwitch(Command):
 
         def change(record: Any) -> None:
             if record.profile(name) is None:
-                raise UsageError(f"There is no profile {terminal_safe(name, 64)!r}.",
+                raise UsageError(f"There is no profile {terminal_safe(redact_credentials(name), 64)!r}.",
                                  hint=f"Profiles: {', '.join(record.profile_names())}.")
             record.switch_default(name)
 

@@ -51,6 +51,7 @@ def _parse_profile(data: dict[str, Any], path: str, where: str) -> StoredCredent
     if not isinstance(meta, dict) or not all(isinstance(v, dict) for v in meta.values()):
         raise _unusable(path, f"has a {where}'meta' that is not an object of objects")
     record.meta = meta
+    record.extra = {k: v for k, v in data.items() if k not in KNOWN_FIELDS}
     return record
 
 
@@ -78,7 +79,6 @@ def parse_document(text: str, path: str) -> StoredCredentials:
         profile = _parse_profile(value, path, f"profile {profile_name!r} with ")
         profile.profile_name = profile_name
         record.profiles[profile_name] = profile
-    record.extra = {k: v for k, v in data.items() if k not in KNOWN_FIELDS}
     return record
 
 
@@ -90,23 +90,24 @@ def _render_profile(record: StoredCredentials) -> dict[str, Any]:
             data[name] = value
     if record.created_at is not None:
         data["created_at"] = record.created_at
+    data.update(record.extra)
     if record.meta:
         data["meta"] = record.meta
     return data
 
 
+def _worth_keeping(profile: StoredCredentials) -> bool:
+    """A profile left with no secret, facts or unknown fields (after its logout) is dropped."""
+    return any(getattr(profile, name) for name in SECRET_FIELDS) or bool(profile.meta or profile.extra)
+
+
 def render_document(record: StoredCredentials) -> str:
     """Render ``record`` as the file's text (credentials absent from the record are omitted)."""
     data = _render_profile(record)
-    meta = data.pop("meta", None)
-    data.update(record.extra)
-    if meta:
-        data["meta"] = meta
     if record.profile_name != DEFAULT_PROFILE:
         data["profile"] = record.profile_name
-    # A profile left with no credential (after its logout) is dropped, not kept as a bare created_at.
     profiles = {name: _render_profile(profile) for name, profile in sorted(record.profiles.items())
-                if not profile.is_empty() or profile.meta}
+                if _worth_keeping(profile)}
     if profiles:
         data["profiles"] = profiles
     return json.dumps(data, indent=2) + "\n"
