@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import sys
 
@@ -17,10 +18,24 @@ def main(argv: list[str] | None = None) -> int:
 
         sys.stdout.write(f"{_program_name()} {__version__}\n")
         return int(ExitCode.OK)
-    from skytells.app import SkytellsApp
-
+    # When this process is the CLI, start-up runs without the cyclic garbage collector: importing cliff
+    # and skytells creates tens of thousands of objects that live until exit and almost no garbage, yet
+    # the collector would walk them over and over while they are created, and once more at exit
+    # (benchmarks/startup.py shows the cost). They are frozen (never walked again) and collection
+    # resumes for the command's own work. Callers in the same process (tests) keep their collector.
+    own_process = argv is None
+    if own_process:
+        gc.disable()
     try:
-        return SkytellsApp().run(args)
+        from skytells.app import SkytellsApp
+
+        app = SkytellsApp()
+    finally:
+        if own_process:
+            gc.freeze()
+            gc.enable()
+    try:
+        return app.run(args)
     except SystemExit as done:
         code = done.code
         return code if isinstance(code, int) else (ExitCode.OK if code is None else ExitCode.FAILURE)
