@@ -20,6 +20,16 @@ def now_ms() -> int:
     return int(time.time() * 1000)
 
 
+def local_time(milliseconds: object, missing: str = "-") -> str:
+    """An epoch-milliseconds stamp as local ISO 8601 time; ``missing`` when there is none."""
+    import datetime
+
+    if not isinstance(milliseconds, int | float) or isinstance(milliseconds, bool):
+        return missing
+    moment = datetime.datetime.fromtimestamp(milliseconds / 1000, tz=datetime.timezone.utc)
+    return moment.astimezone().isoformat(timespec="seconds")
+
+
 @dataclass(frozen=True)
 class Credential:
     """A user token obtained by an authenticator.

@@ -118,17 +118,25 @@ class FormatterPlugins:
 
 
 class _LazyFormatters:
-    """Display-command behaviour: formatters from ``FormatterPlugins``."""
+    """Display-command behaviour: formatters from ``FormatterPlugins``, and an exit status.
+
+    cliff's display commands always exit 0; ``take_action`` may set
+    ``self.exit_code`` (for example 4 for an invalid token) after producing
+    its rows, which are still printed.
+    """
 
     formatter_namespace: str
     _formatter_plugins: FormatterPlugins
+    exit_code: int = 0
 
     def _load_formatter_plugins(self) -> FormatterPlugins:
         return FormatterPlugins(self.formatter_namespace)
 
     def run(self, parsed_args: argparse.Namespace) -> int:
         self._formatter_plugins.fill_defaults(parsed_args.formatter, parsed_args)
-        return super().run(parsed_args)  # type: ignore[misc]
+        self.exit_code = 0
+        super().run(parsed_args)  # type: ignore[misc]
+        return int(self.exit_code)
 
 
 class ShowOne(_LazyFormatters, cliff_show.ShowOne, Command):

@@ -7,17 +7,9 @@ from collections.abc import Sequence
 from typing import Any
 
 from skytells.command_base import Command
+from skytells.credentials import local_time
 from skytells.display import Lister
 from skytells.exitcodes import ExitCode
-
-
-def _expiry(expires_at: int | None) -> str:
-    import datetime
-
-    if expires_at is None:
-        return "-"
-    moment = datetime.datetime.fromtimestamp(expires_at / 1000, tz=datetime.timezone.utc)
-    return moment.astimezone().isoformat(timespec="seconds")
 
 
 class AuthStatus(Lister):
@@ -28,11 +20,6 @@ class AuthStatus(Lister):
         parser.add_argument("--offline", action="store_true", help="Do not ask the servers whether tokens are valid.")
         parser.epilog = "Exit status: 0 when every listed token is valid (or --offline), 4 otherwise."
         return parser
-
-    def run(self, parsed_args: argparse.Namespace) -> int:
-        self._exit_code = ExitCode.OK
-        super().run(parsed_args)
-        return int(self._exit_code)
 
     def take_action(self, parsed_args: argparse.Namespace) -> tuple[Sequence[str], list[Sequence[Any]]]:
         from skytells import session, settings
@@ -59,12 +46,12 @@ class AuthStatus(Lister):
                 refreshable = bool(credential.refresh_token and credential.issuer and credential.client_id)
                 status = "expired (refreshable)" if refreshable else "expired"
                 if not (refreshable or parsed_args.offline):
-                    self._exit_code = ExitCode.AUTH
+                    self.exit_code = ExitCode.AUTH
             else:
                 status = self._status(credential.token, credential.host, parsed_args)
             rows.append((name, "*" if name == record.profile_name else "", credential.host or "-",
                          credential.method, session.display_path(store.location), mask(credential.token),
-                         scopes, _expiry(credential.expires_at), status))
+                         scopes, local_time(credential.expires_at), status))
         if not rows:
             raise AuthError("You are not logged in with any profile.", hint="Run skytells login.")
         return columns, rows
@@ -79,10 +66,10 @@ class AuthStatus(Lister):
         try:
             check = ConsoleClient(HttpClient(server)).check_token(token)
         except SkytellsError as error:
-            self._exit_code = ExitCode.AUTH
+            self.exit_code = ExitCode.AUTH
             return f"could not be checked ({error.message})"
         if check.status is not TokenStatus.VALID:
-            self._exit_code = ExitCode.AUTH
+            self.exit_code = ExitCode.AUTH
         return check.status.value
 
 

@@ -6,17 +6,9 @@ import argparse
 from collections.abc import Sequence
 from typing import Any
 
+from skytells.credentials import local_time
 from skytells.display import ShowOne
 from skytells.exitcodes import ExitCode
-
-
-def _when(milliseconds: Any) -> str:
-    import datetime
-
-    if not isinstance(milliseconds, int | float) or isinstance(milliseconds, bool):
-        return "unknown"
-    moment = datetime.datetime.fromtimestamp(milliseconds / 1000, tz=datetime.timezone.utc)
-    return moment.astimezone().isoformat(timespec="seconds")
 
 
 class WhoAmI(ShowOne):
@@ -34,9 +26,7 @@ class WhoAmI(ShowOne):
     def run(self, parsed_args: argparse.Namespace) -> int:
         if parsed_args.json:
             parsed_args.formatter = "json"
-        self._exit_code = ExitCode.OK
-        super().run(parsed_args)
-        return int(self._exit_code)
+        return super().run(parsed_args)
 
     def take_action(self, parsed_args: argparse.Namespace) -> tuple[Sequence[str], Sequence[Any]]:
         from skytells import session, settings
@@ -64,8 +54,9 @@ class WhoAmI(ShowOne):
             "token_source": token.source,
             "method": credential.method if credential else "environment",
             "scopes": ",".join(credential.scopes) if credential and credential.scopes else "unknown",
-            "saved_at": _when(record.meta.get("token", {}).get("saved_at", record.created_at)) if credential else "-",
-            "expires_at": _when(credential.expires_at) if credential and credential.expires_at else "-",
+            "saved_at": local_time(record.meta.get("token", {}).get("saved_at", record.created_at), "unknown")
+            if credential else "-",
+            "expires_at": local_time(credential.expires_at) if credential else "-",
             "server": server,
             "token_status": "not checked (--offline)",
             "project": "none linked",
@@ -97,7 +88,7 @@ class WhoAmI(ShowOne):
         active = active_token(store, settings.profile_name(), server=server)
         rows["token"] = mask(active.token)
         if active.credential and active.credential.expires_at:
-            rows["expires_at"] = _when(active.credential.expires_at)
+            rows["expires_at"] = local_time(active.credential.expires_at)
         return active.token
 
     def _add_userinfo(self, rows: dict[str, Any], credential: Any, token: str) -> None:
@@ -127,9 +118,9 @@ class WhoAmI(ShowOne):
         check = api.check_token(token)
         rows["token_status"] = check.status.value + (f" ({check.detail})" if check.detail else "")
         if check.status is TokenStatus.INVALID:
-            self._exit_code = ExitCode.AUTH
+            self.exit_code = ExitCode.AUTH
         elif check.status is TokenStatus.UNKNOWN:
-            self._exit_code = ExitCode.FAILURE
+            self.exit_code = ExitCode.FAILURE
         if access_key:
             try:
                 rows["project"] = self._project_label(api.linked_project(access_key))
