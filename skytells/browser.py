@@ -7,10 +7,13 @@ import sys
 from urllib.parse import urlsplit
 
 from skytells.http import is_loopback
+from skytells.sanitize import terminal_safe
 
 
 def safe_to_open(url: str) -> bool:
-    """True for https URLs, and http URLs on loopback (the local sandbox)."""
+    """True for https URLs, and http URLs on loopback (the local sandbox), free of control characters."""
+    if terminal_safe(url, len(url) + 1) != url or any(c.isspace() for c in url):
+        return False
     parts = urlsplit(url)
     return parts.scheme == "https" or (parts.scheme == "http" and is_loopback(parts.hostname or ""))
 

@@ -114,7 +114,7 @@ def check_environment() -> list[Finding]:
         if os.environ.get(name, "").strip():
             findings.append(Finding(name, Status.INFO, "set: overrides the stored credential"))
     for name in (settings.ENV_CONSOLE_URL, settings.ENV_INFERENCE_URL, settings.ENV_CONFIG_DIR,
-                 settings.ENV_CREDENTIAL_STORE):
+                 settings.ENV_CREDENTIAL_STORE, "SKYTELLS_HTTP_TIMEOUT"):
         value = os.environ.get(name, "").strip()
         if value:
             findings.append(Finding(name, Status.INFO, _without_userinfo(value)))
@@ -144,8 +144,10 @@ def check_server(now: float | None = None) -> list[Finding]:
         elapsed = time.monotonic() - started
     except SkytellsError as error:
         return [Finding("server", Status.FAIL, error.message)]
-    findings = [Finding("server", Status.OK if response.status == 200 else Status.FAIL,
-                        f"{settings.console_url()} answered HTTP {response.status} in {elapsed * 1000:.0f} ms")]
+    healthy = response.status == 200 and response.kind != "html"  # an HTML page: a captive portal or proxy
+    answer = response.describe() if response.kind == "html" else f"HTTP {response.status}"
+    findings = [Finding("server", Status.OK if healthy else Status.FAIL,
+                        f"{settings.console_url()} answered {answer} in {elapsed * 1000:.0f} ms")]
     date = response.headers.get("date")
     try:
         server_time = parsedate_to_datetime(date).timestamp() if date else None

@@ -8,6 +8,7 @@ rich is imported only when there is a terminal to animate.
 from __future__ import annotations
 
 import contextlib
+import io
 import os
 import sys
 from collections.abc import Callable, Iterator
@@ -27,7 +28,8 @@ class Terminal:
     """The person's side of the conversation: stderr for messages, stdin for answers."""
 
     def __init__(self, stdin: IO[str] | None = None, stderr: IO[str] | None = None) -> None:
-        self.stdin = stdin if stdin is not None else sys.stdin
+        # With file descriptor 0 closed (``cmd <&-``) sys.stdin is None: read it as empty.
+        self.stdin = stdin or sys.stdin or io.StringIO()
         self.stderr = stderr if stderr is not None else sys.stderr
         #: A person can answer prompts (stdin is a terminal).
         self.can_prompt = _is_tty(self.stdin)

@@ -63,7 +63,7 @@ class DeviceAuthenticator(Authenticator):
         if login.options.get("qr") and browser.safe_to_open(target):
             show_qr(terminal, target)
         if not browser.safe_to_open(target):
-            terminal.warning("Not opening the browser: the server sent a URL that is not https.")
+            terminal.warning("Not opening the browser: the server sent a URL that is not plain https.")
         elif wants_browser(login) and browser.has_display() and not browser.open_browser(target):
             terminal.line("  (Could not open a browser; open the URL above yourself.)")
 

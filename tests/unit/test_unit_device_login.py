@@ -187,11 +187,12 @@ def test_escape_sequences_and_bidi_characters_are_neutralised(requests_mock: Any
     for character in HOSTILE:
         assert character not in output, repr(character)
     lines = output.splitlines()
-    assert len(lines) == 8  # nothing the server sent started a line of its own
+    assert len(lines) == 9  # nothing the server sent started a line of its own
     assert [n for n, line in enumerate(lines) if line.startswith("  Your device code is:")] == [2]
     assert "owned" in lines[2]
     assert "hidden" in lines[5]
-    assert opener.opened == []  # the browser never gets a URL with control characters either: no TTY
+    assert lines[7] == "! Not opening the browser: the server sent a URL that is not plain https."
+    assert opener.opened == []  # the browser never gets a URL with control characters
 
 
 def test_transient_failures_are_reported_on_the_terminal(requests_mock: Any, unit_api: ConsoleClient,
@@ -228,3 +229,20 @@ def test_denied_or_expired_login_returns_nothing(requests_mock: Any, unit_api: C
                                                (-3, "0:00")])
 def test_format_time_left(seconds: float, text: str) -> None:
     assert format_time_left(seconds) == text
+
+
+@pytest.mark.parametrize(("url", "safe"), [
+    ("https://console.skytells.ai/device?code=ABCD-1234", True),
+    ("http://127.0.0.1:8765/device", True),
+    ("http://localhost:8765/device", True),
+    ("http://console.skytells.ai/device", False),
+    ("javascript:alert(1)", False),
+    ("file:///etc/passwd", False),
+    ("https://console.skytells.ai/device\x1b]0;owned\x07", False),
+    ("https://console.skytells.ai/de\u202evice", False),
+    ("https://console.skytells.ai/device --new-window", False),
+])
+def test_only_plain_https_or_loopback_urls_are_opened(url: str, safe: bool) -> None:
+    from skytells.browser import safe_to_open
+
+    assert safe_to_open(url) is safe
