@@ -18,14 +18,9 @@ class AuthDoctor(Lister):
         parser.epilog = "Exit status: 0 when every check is ok or informational, 1 when one warns or fails."
         return parser
 
-    def run(self, parsed_args: argparse.Namespace) -> int:
-        self._failed = False
-        super().run(parsed_args)
-        return 1 if self._failed else 0
-
     def take_action(self, parsed_args: argparse.Namespace) -> tuple[Sequence[str], list[Sequence[Any]]]:
         from skytells.doctor import Status, run_checks
 
         findings = run_checks(offline=parsed_args.offline)
-        self._failed = any(f.status in (Status.WARN, Status.FAIL) for f in findings)
+        self.exit_code = 1 if any(f.status in (Status.WARN, Status.FAIL) for f in findings) else 0
         return ("check", "status", "detail"), [(f.check, f.status.value, f.detail) for f in findings]
