@@ -8,7 +8,10 @@ from __future__ import annotations
 
 import argparse
 
-from cliff.command import Command
+try:  # the CLI's base skips cliff's scan of every distribution's metadata on each run
+    from skytells.command_base import Command
+except ImportError:  # an older skytells-cli
+    from cliff.command import Command
 
 from skytells_sandbox.options import add_server_options, config_from_options
 
