@@ -9,23 +9,38 @@ pytest run where skytells-cli is installed):
 * ``skytells_sandbox_factory``: start more sandboxes, each with its settings.
 * ``skytells_cli``: a :class:`CliRunner` that runs the ``skytells``
   executable in a subprocess with its own home, configuration and cache
-  directories and no Skytells variables from the caller's environment.
+  directories and no Skytells variables from the caller's environment: to
+  completion, in the background (:class:`CliProcess`) or on a
+  pseudo-terminal (:class:`CliTerminal`, needs pexpect).
 
 Conformance classes, subclassed by a plugin's tests:
 :class:`CredentialStoreConformance` and :class:`AuthenticatorConformance`.
+The secret canary (:class:`SecretCanary`, :func:`find_leaks`) finds secrets,
+and pieces of them, in what a run showed.
 """
 
 from skytells.testing.authenticators import AuthenticatorConformance, LoginCase
-from skytells.testing.cli import CliResult, CliRunner, isolated_environment
-from skytells.testing.sandbox import start_sandbox
+from skytells.testing.background import CliProcess
+from skytells.testing.canary import SecretCanary, find_leaks
+from skytells.testing.cli import CliRunner
+from skytells.testing.environment import executable, isolated_environment
+from skytells.testing.results import CliResult
+from skytells.testing.sandbox import start_sandbox, wait_for_polls
 from skytells.testing.stores import CredentialStoreConformance
+from skytells.testing.terminal import CliTerminal
 
 __all__ = [
     "AuthenticatorConformance",
+    "CliProcess",
     "CliResult",
     "CliRunner",
+    "CliTerminal",
     "CredentialStoreConformance",
     "LoginCase",
+    "SecretCanary",
+    "executable",
+    "find_leaks",
     "isolated_environment",
     "start_sandbox",
+    "wait_for_polls",
 ]

@@ -29,8 +29,8 @@ import pytest
 
 from skytells.auth.base import Authenticator, LoginContext
 from skytells.errors import SkytellsError
+from skytells.testing.checks import assert_declared, exception_texts
 from skytells.testing.cli import CliRunner
-from skytells.testing.stores import exception_texts
 
 #: Words that mark an option as taking a secret value, which must never be a command-line option.
 SECRET_WORDS = ("token", "password", "passphrase", "secret", "key")
@@ -114,14 +114,10 @@ class AuthenticatorConformance:
     # -- the interface ---------------------------------------------------------------
 
     def test_declares_name_description_and_options(self) -> None:
-        from skytells import plugins
         from skytells.auth.base import LoginOption
 
         cls = self.authenticator_class
-        assert isinstance(cls.name, str) and cls.name and not any(c.isspace() for c in cls.name)
-        assert isinstance(cls.description, str) and cls.description.strip()
-        assert "\n" not in cls.description.strip(), "description must be one line"
-        assert getattr(cls, "api_version", 1) in plugins.SUPPORTED_API_VERSIONS
+        assert_declared(cls)
         dests = [option.dest for option in cls.options]
         assert len(dests) == len(set(dests)), "two options share a destination"
         for option in cls.options:

@@ -7,6 +7,7 @@ names all start with ``skytells_``.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -32,16 +33,8 @@ def skytells_sandbox_factory() -> Iterator[Callable[..., Any]]:
         import skytells_sandbox  # noqa: F401
     except ImportError:
         pytest.skip(SANDBOX_MISSING)
-    started: list[Any] = []
-
-    def make(**settings: Any) -> Any:
-        sandbox = start_sandbox(**settings)
-        started.append(sandbox)
-        return sandbox
-
-    yield make
-    for sandbox in started:
-        sandbox.stop()
+    with contextlib.ExitStack() as started:
+        yield lambda **settings: started.enter_context(start_sandbox(**settings))
 
 
 @pytest.fixture
@@ -55,10 +48,12 @@ def skytells_sandbox(request: pytest.FixtureRequest, skytells_sandbox_factory: C
 
 
 @pytest.fixture
-def skytells_cli(tmp_path: Path) -> CliRunner:
+def skytells_cli(tmp_path: Path) -> Iterator[CliRunner]:
     """A CliRunner: ``skytells_cli.run("whoami", "--offline")`` returns a CliResult.
 
     Each test gets its own home, configuration and cache directories, and no
-    ``SKYTELLS_*`` variable from the caller's environment.
+    ``SKYTELLS_*`` variable from the caller's environment. Sandboxes started
+    with ``skytells_cli.start_sandbox()`` stop when the test ends.
     """
-    return CliRunner(tmp_path / "skytells-cli")
+    with CliRunner(tmp_path / "skytells-cli") as runner:
+        yield runner

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 SANDBOX_MISSING = "skytells-sandbox is not installed (pip install skytells-sandbox)"
@@ -20,3 +21,13 @@ def start_sandbox(**settings: Any) -> Any:
         raise ImportError(SANDBOX_MISSING) from error
     settings.setdefault("port", 0)
     return Sandbox(**settings).start()
+
+
+def wait_for_polls(sandbox: Any, user_code: str, polls: int = 1, timeout: float = 30.0) -> bool:
+    """Block until the device request ``user_code`` was polled ``polls`` times; False if time runs out first."""
+    deadline = time.monotonic() + timeout
+    while sandbox.device_request(user_code).polls < polls:
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.02)
+    return True

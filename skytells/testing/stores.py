@@ -34,6 +34,7 @@ from skytells import settings
 from skytells.credentials import Credential, StoredCredentials
 from skytells.errors import SkytellsError
 from skytells.stores.base import CredentialStore
+from skytells.testing.checks import assert_declared, exception_texts
 
 COUNTER_FIELD = "conformance_counter"
 COUNTER_PREFIX = "sk_counter_"
@@ -102,13 +103,7 @@ class CredentialStoreConformance:
     # -- the interface ---------------------------------------------------
 
     def test_declares_name_and_description(self) -> None:
-        from skytells import plugins
-
-        cls = self.store_class
-        assert isinstance(cls.name, str) and cls.name and not any(c.isspace() for c in cls.name)
-        assert isinstance(cls.description, str) and cls.description.strip()
-        assert "\n" not in cls.description.strip(), "description must be one line"
-        assert getattr(cls, "api_version", 1) in plugins.SUPPORTED_API_VERSIONS
+        assert_declared(self.store_class)
 
     def test_is_available_in_the_test_environment(self, store_config_dir: Path) -> None:
         reason = self.store_class.unavailable_reason()
@@ -276,15 +271,6 @@ class CredentialStoreConformance:
         everything = "\n".join(texts)
         for name, secret in {**saved, "unsaved token": extra_secret}.items():
             assert secret not in everything, f"the {name} appeared in a repr, a log, the output or an error"
-
-
-def exception_texts(error: BaseException | None) -> list[str]:
-    """str, repr and args of ``error`` and of every exception it was raised from or during."""
-    texts: list[str] = []
-    while error is not None:
-        texts.extend([str(error), repr(error), *map(str, getattr(error, "args", ()))])
-        error = error.__cause__ or error.__context__
-    return texts
 
 
 def counter_change(record: StoredCredentials) -> None:

@@ -25,21 +25,16 @@ NOBODY = 65534
 
 
 @pytest.fixture
-def rel_world(tmp_path: Path) -> World:
+def rel_world(tmp_path: Path) -> Iterator[World]:
     """An isolated machine with a clean environment (no sandbox: tests choose their server)."""
-    return World(tmp_path)
+    with World(tmp_path) as world:
+        yield world
 
 
 @pytest.fixture
-def rel_sandbox(rel_world: World) -> Iterator[Sandbox]:
-    """A started sandbox (console and inference API) that ``rel_world`` points at."""
-    sandbox = Sandbox(port=0, interval=1).start()
-    rel_world.point_at(sandbox.url)
-    rel_world.env["SKYTELLS_AI_API_URL"] = sandbox.url + "/v1"
-    try:
-        yield sandbox
-    finally:
-        sandbox.stop()
+def rel_sandbox(rel_world: World) -> Sandbox:
+    """A started sandbox (console and inference API) that ``rel_world`` points at; it stops with the world."""
+    return rel_world.start_sandbox(interval=1)
 
 
 @pytest.fixture

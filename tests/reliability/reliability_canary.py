@@ -7,13 +7,12 @@ there are none; ``benchmarks/stress.py`` counts them.
 
 from __future__ import annotations
 
-import contextlib
-import json
-import time
 from dataclasses import dataclass, field
 
-from reliability_support import Run, World, fake_pat, leaks
+from reliability_support import Run, World, fake_pat
 from skytells_sandbox.server import Sandbox
+
+from skytells.testing import wait_for_polls
 
 DEBUG = ("--debug", "-vv")
 
@@ -33,37 +32,21 @@ class CanaryReport:
     token_runs: set[int] = field(default_factory=set)
 
 
-def _collect_sandbox_secrets(sandbox: Sandbox, secrets: set[str]) -> None:
-    for seen in sandbox.requests_seen:
-        authorization = seen.header("Authorization") or ""
-        if authorization.lower().startswith("bearer "):
-            secrets.add(authorization[7:].strip())
-        if seen.header("x-api-key"):
-            secrets.add(seen.header("x-api-key").strip())
-        if seen.path in ("/api/oauth/token", "/oauth/token"):
-            with contextlib.suppress(ValueError, AttributeError):
-                secrets.add(json.loads(seen.body)["device_code"])
-
-
 def _device_login(world: World, sandbox: Sandbox, *extra: str) -> Run:
     process = world.start(*extra, "login", "--no-browser", "-f")
     user_code = sandbox.wait_for_device_request(timeout=30)
-    deadline = time.monotonic() + 30
-    while sandbox.device_request(user_code).polls < 1 and time.monotonic() < deadline:
-        time.sleep(0.02)
+    wait_for_polls(sandbox, user_code, 1, timeout=30)
     sandbox.approve(user_code)
     return process.finish()
 
 
 def secret_canary(world: World, sandbox: Sandbox) -> CanaryReport:
     """Run every command (successes, failures, environment credentials) plain and with --debug --log-file."""
-    report = CanaryReport()
+    canary = world.canary  # it also takes in every secret stored after each run
+    report = CanaryReport(secrets=canary.secrets)
+    secret = canary.secret
     log_dir = world.root / "logs"
     log_dir.mkdir(exist_ok=True)
-
-    def secret(value: str) -> str:
-        report.secrets.add(value)
-        return value
 
     def check(run: Run, code: int) -> None:
         report.commands += 1
@@ -132,20 +115,17 @@ def secret_canary(world: World, sandbox: Sandbox) -> CanaryReport:
             check(run, code)
             if args[-2:] == ("auth", "token"):
                 report.token_runs.add(id(run))
-        report.secrets.update(v for k, v in world.read_credentials().items() if k in ("token", "access_key"))
         sandbox.revoke(world.read_credentials()["token"])
         check(world.run(*flags, "whoami"), 4)  # a refused token
         check(world.run(*flags, "logout", "--force"), 0)
         check(world.run(*work, "logout", "--force"), 0)
 
-    _collect_sandbox_secrets(sandbox, report.secrets)
-    for profile in [world.read_credentials(), *world.read_credentials().get("profiles", {}).values()]:
-        report.secrets.update(v for k, v in profile.items() if k in ("token", "access_key", "api_key") and v)
+    canary.collect_sandbox(sandbox)
     texts = world.output_texts(exclude_stdout_of=lambda run: id(run) in report.token_runs)
     texts += world.stray_files()
     lock = world.config_dir / ".credentials.lock"
     if lock.exists():
         texts.append(("lock file", lock.read_text(errors="replace")))
     report.searched = len(texts)
-    report.found = leaks(texts, report.secrets)
+    report.found = canary.leaks(texts)
     return report

@@ -1,13 +1,14 @@
 """Machinery shared by the reliability tests and ``benchmarks/stress.py``.
 
-- :class:`World`: an isolated machine (HOME, config, cache and TMPDIR under one
-  root) that runs the installed ``skytells`` executable and records every run;
+- :class:`World`: a :class:`skytells.testing.CliRunner` whose TMPDIR is under
+  its root too, that can run the CLI under a virtual clock or with stdin
+  closed, and hands back runs that time out instead of failing;
 - :class:`HostileServer`: a threaded HTTP server on 127.0.0.1 that answers
   each path with a scripted behaviour, from well-formed JSON to resets,
   stalls, trickled bytes and redirects, and records what it received;
-- secret scanning (:func:`leaks`) with a sliding window, so a piece of a
-  secret counts as a leak;
 - crash injection for the file store (:func:`crash_events`, :func:`run_crash_point`).
+
+Secret scanning (:func:`leaks`) is the canary of :mod:`skytells.testing.canary`.
 """
 
 from __future__ import annotations
@@ -34,25 +35,15 @@ from http.client import responses
 from pathlib import Path
 from typing import Any
 
-CLI = Path(sys.executable).parent / "skytells"
+from skytells.testing import CliProcess, CliResult, CliRunner, CliTerminal, find_leaks
+from skytells.testing.stores import new_project_key, new_token
+
 PYTHON = sys.executable
 TIMEOUT = 30.0
 #: Per-request timeout the CLI gets in hostile tests (SKYTELLS_HTTP_TIMEOUT), so stalls end quickly.
 SHORT_HTTP_TIMEOUT = "0.5"
-CANARY_WINDOW = 12
-DROPPED_VARIABLES = (
-    "DISPLAY", "WAYLAND_DISPLAY", "BROWSER", "XDG_CONFIG_HOME", "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE",
-    "SSL_CERT_FILE", "http_proxy", "https_proxy", "all_proxy", "HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY",
-    "no_proxy", "NO_PROXY", "TERM", "COLUMNS", "LINES",
-)
 #: Terminal controls and bidirectional overrides that server text must never carry to the terminal.
 UNSAFE_OUTPUT = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
-CREDENTIAL_WORD = re.compile(r"sk_[A-Za-z]+_[A-Za-z0-9_-]+|sbx_[a-z]+_[0-9a-f]+")
-
-# Runs a command with the default SIGINT disposition even if the test runner ignores SIGINT
-# (an ignored signal is inherited across exec; Python would then never raise KeyboardInterrupt).
-DEFAULT_SIGINT = ("-c", "import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_DFL); "
-                        "os.execv(sys.argv[1], sys.argv[1:])")
 
 # The CLI's own main() under a virtual monotonic clock: sleeping advances the clock instead of
 # waiting, so a device flow that polls for 15 minutes ends in about a second of real time.
@@ -72,48 +63,18 @@ from skytells.main import main
 sys.argv[0] = "skytells"
 sys.exit(main(sys.argv[1:]))
 """
+# Runs a command with its standard input closed altogether (not merely empty).
+CLOSED_STDIN = "import os, sys; os.close(0); os.execv(sys.argv[1], sys.argv[1:])"
 
-
-def fake_pat() -> str:
-    """A well-formed personal access token no server knows."""
-    return "sk_pat_" + secrets.token_hex(32)
-
-
-def fake_project_key() -> str:
-    """A well-formed project access key no server knows."""
-    return "sk_proj_" + secrets.token_hex(24)
+Run = CliResult
+leaks = find_leaks
+fake_pat = new_token  # a well-formed personal access token no server knows
+fake_project_key = new_project_key  # a well-formed project access key no server knows
 
 
 def fake_device_code() -> str:
     """A device code as a hostile server would hand one out."""
     return "dc_" + secrets.token_urlsafe(32)
-
-
-def shown(args: Sequence[str]) -> str:
-    """A command line for messages, with credentials replaced so a failure report does not spread them."""
-    return "skytells " + CREDENTIAL_WORD.sub("<credential>", " ".join(args))
-
-
-# -- secret scanning ----------------------------------------------------------------------------
-
-
-def secret_pieces(secret: str, window: int = CANARY_WINDOW) -> set[str]:
-    """The secret and every ``window``-long piece of its body (the part after a known prefix)."""
-    body = re.sub(r"^(sk_(pat|proj)_|sbx_[a-z]+_)", "", secret)
-    if len(body) < window:
-        return {secret}
-    return {secret} | {body[i:i + window] for i in range(len(body) - window + 1)}
-
-
-def leaks(texts: Iterable[tuple[str, str]], secrets_: Iterable[str]) -> list[str]:
-    """Every (label, secret-description) where a secret or a piece of one appears in a labelled text."""
-    found = []
-    prepared = [(s, secret_pieces(s)) for s in secrets_ if s]
-    for label, text in texts:
-        for secret, pieces in prepared:
-            if any(piece in text for piece in pieces):
-                found.append(f"{label}: a secret of {len(secret)} characters starting {secret[:8]!r}")
-    return found
 
 
 def files_under(*roots: Path, skip: Iterable[Path] = ()) -> Iterator[Path]:
@@ -127,33 +88,6 @@ def files_under(*roots: Path, skip: Iterable[Path] = ()) -> Iterator[Path]:
                 path = Path(directory) / name
                 if path not in skipped and stat.S_ISREG(os.lstat(path).st_mode):
                     yield path
-
-
-# -- running the CLI ----------------------------------------------------------------------------
-
-
-@dataclass
-class Run:
-    """A finished ``skytells`` run."""
-
-    args: tuple[str, ...]
-    code: int
-    stdout: str
-    stderr: str
-    timed_out: bool = False
-
-    @property
-    def output(self) -> str:
-        """stdout and stderr together."""
-        return self.stdout + self.stderr
-
-    @property
-    def error_lines(self) -> list[str]:
-        """The ``error:`` lines on stderr."""
-        return [line for line in self.stderr.splitlines() if line.startswith("error:")]
-
-    def __str__(self) -> str:
-        return f"{shown(self.args)} -> {self.code}\n--- stdout\n{self.stdout}--- stderr\n{self.stderr}"
 
 
 def clean_failure_problems(run: Run, code: int | Sequence[int], host: str) -> list[str]:
@@ -182,205 +116,41 @@ def clean_failure_problems(run: Run, code: int | Sequence[int], host: str) -> li
     return problems
 
 
-class Background:
-    """``skytells`` running in the background, its output collected by reader threads."""
+class World(CliRunner):
+    """One isolated machine (HOME, config, cache and TMPDIR under ``root``) that keeps every run.
 
-    def __init__(self, args: tuple[str, ...], popen: subprocess.Popen[bytes], on_finish: Callable[[Run], None]):
-        self.args = args
-        self.popen = popen
-        self.on_finish = on_finish
-        self._chunks: dict[str, list[bytes]] = {"stdout": [], "stderr": []}
-        self._readers = [threading.Thread(target=self._read, args=(name,), daemon=True)
-                         for name in ("stdout", "stderr")]
-        for reader in self._readers:
-            reader.start()
+    A run that outlives its timeout comes back with ``timed_out`` set rather than failing the test.
+    """
 
-    def _read(self, name: str) -> None:
-        stream = getattr(self.popen, name)
-        while True:
-            chunk = stream.read1(4096)
-            if not chunk:
-                return
-            self._chunks[name].append(chunk)
-
-    def text(self, name: str = "stderr") -> str:
-        """What the process has written to ``name`` so far."""
-        return b"".join(self._chunks[name]).decode("utf-8", errors="replace")
-
-    def wait_for_text(self, text: str, name: str = "stderr", timeout: float = TIMEOUT) -> bool:
-        """Block until ``text`` appears on ``name``; False if the process ends or time runs out first."""
-        deadline = time.monotonic() + timeout
-        while text not in self.text(name):
-            if self.popen.poll() is not None or time.monotonic() > deadline:
-                return text in self.text(name)
-            time.sleep(0.01)
-        return True
-
-    def write(self, data: str) -> None:
-        """Send ``data`` to the process's stdin and close it."""
-        assert self.popen.stdin is not None
-        self.popen.stdin.write(data.encode())
-        self.popen.stdin.close()
-
-    def interrupt(self) -> None:
-        """Send SIGINT, as Ctrl-C would."""
-        self.popen.send_signal(signal.SIGINT)
-
-    def finish(self, timeout: float = TIMEOUT) -> Run:
-        """Wait for the process to end (killing it after ``timeout``) and record its output."""
-        timed_out = False
-        try:
-            code = self.popen.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            timed_out = True
-            self.popen.kill()
-            code = self.popen.wait()
-        for reader in self._readers:
-            reader.join(5)
-        for stream in (self.popen.stdin, self.popen.stdout, self.popen.stderr):
-            if stream is not None:
-                with contextlib.suppress(OSError):
-                    stream.close()
-        run = Run(self.args, code, self.text("stdout"), self.text("stderr"), timed_out)
-        self.on_finish(run)
-        return run
-
-
-class World:
-    """One isolated machine: directories, a clean environment, and every run's output recorded."""
+    timeout = TIMEOUT
+    fail_on_timeout = False
 
     def __init__(self, root: Path) -> None:
-        self.root = root
-        self.home = root / "home"
-        self.config_dir = self.home / ".config" / "skytells"
-        self.cache_dir = root / "cache"
+        super().__init__(root, config_dir=root / "home" / ".config" / "skytells")
         self.tmp_dir = root / "tmp"
-        for directory in (self.home, self.tmp_dir):
-            directory.mkdir(parents=True, exist_ok=True)
-        self.env = {k: v for k, v in os.environ.items()
-                    if not k.startswith("SKYTELLS_") and k not in DROPPED_VARIABLES}
-        self.env.update({
-            "HOME": str(self.home),
-            "SKYTELLS_CONFIG_DIR": str(self.config_dir),
-            "XDG_CACHE_HOME": str(self.cache_dir),
-            "TMPDIR": str(self.tmp_dir),
-            "NO_PROXY": "127.0.0.1,localhost",
-            "TZ": "UTC",
-            "LANG": "C.UTF-8",
-            "PYTHONDONTWRITEBYTECODE": "1",
-        })
-        self.runs: list[Run] = []
-        self.log_files: list[Path] = []
-
-    # -- environment ---------------------------------------------------------------------------
-
-    def environment(self, env: Mapping[str, str | None] | None = None) -> dict[str, str]:
-        """The world's environment with ``env`` applied (None removes a variable)."""
-        merged = dict(self.env)
-        for key, value in (env or {}).items():
-            if value is None:
-                merged.pop(key, None)
-            else:
-                merged[key] = value
-        return merged
-
-    def point_at(self, url: str) -> None:
-        """Make the CLI talk to the console at ``url``."""
-        self.env["SKYTELLS_API_URL"] = url
-
-    # -- running -------------------------------------------------------------------------------
+        self.tmp_dir.mkdir(parents=True, exist_ok=True)
+        self.env["TMPDIR"] = str(self.tmp_dir)
 
     @staticmethod
-    def command(args: Sequence[str], *, virtual_clock: bool = False, default_sigint: bool = False) -> list[str]:
-        """The argument list that runs ``skytells ARGS`` (optionally under a virtual clock)."""
-        command = [PYTHON, "-c", VIRTUAL_CLOCK, *args] if virtual_clock else [str(CLI), *args]
-        if default_sigint:
-            command = [PYTHON, *DEFAULT_SIGINT, *command]
-        return command
+    def _program(virtual_clock: bool) -> Sequence[str] | None:
+        return (PYTHON, "-c", VIRTUAL_CLOCK) if virtual_clock else None
 
-    def record(self, run: Run) -> None:
-        """Keep a finished run's output for the canary."""
-        self.runs.append(run)
-
-    def run(self, *args: str, input: str | None = None, env: Mapping[str, str | None] | None = None,
-            timeout: float = TIMEOUT, umask: int = -1, virtual_clock: bool = False, close_stdin: bool = False,
-            prefix: Sequence[str] = (), preexec_fn: Callable[[], None] | None = None) -> Run:
-        """Run ``skytells ARGS`` to completion with pipes (no terminal).
-
-        stdin is ``input``, else empty (/dev/null), or closed altogether with
-        ``close_stdin``. A run that outlives ``timeout`` is killed and comes back
-        with ``timed_out`` set. ``prefix`` is a wrapper command (such as setpriv).
-        """
-        command = [*prefix, *self.command(args, virtual_clock=virtual_clock)]
+    def run(self, *args: str, virtual_clock: bool = False, close_stdin: bool = False, prefix: Sequence[str] = (),
+            **options: Any) -> Run:
+        """Run ``skytells ARGS`` to completion (see :meth:`CliRunner.run`), under a virtual clock or with
+        stdin closed altogether if asked. ``prefix`` is a wrapper command (such as setpriv)."""
         if close_stdin:
-            command = [PYTHON, "-c", "import os, sys; os.close(0); os.execv(sys.argv[1], sys.argv[1:])", *command]
-        try:
-            completed = subprocess.run(
-                command, env=self.environment(env), capture_output=True, timeout=timeout,
-                input=input.encode() if input is not None else None,
-                stdin=subprocess.DEVNULL if input is None else None, check=False, umask=umask,
-                preexec_fn=preexec_fn,
-            )
-        except subprocess.TimeoutExpired as error:
-            run = Run(tuple(args), -1, (error.stdout or b"").decode(errors="replace"),
-                      (error.stderr or b"").decode(errors="replace"), timed_out=True)
-            self.record(run)
-            return run
-        run = Run(tuple(args), completed.returncode, completed.stdout.decode("utf-8", errors="replace"),
-                  completed.stderr.decode("utf-8", errors="replace"))
-        self.record(run)
-        return run
+            prefix = (PYTHON, "-c", CLOSED_STDIN, *prefix)
+        return super().run(*args, program=self._program(virtual_clock), prefix=prefix, **options)
 
-    def start(self, *args: str, env: Mapping[str, str | None] | None = None, stdin_pipe: bool = False,
-              virtual_clock: bool = False, default_sigint: bool = False) -> Background:
-        """Start ``skytells ARGS`` in the background (stdin empty, or a pipe to write to)."""
-        command = self.command(args, virtual_clock=virtual_clock, default_sigint=default_sigint)
-        popen = subprocess.Popen(command, env=self.environment(env),
-                                 stdin=subprocess.PIPE if stdin_pipe else subprocess.DEVNULL,
-                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-        return Background(tuple(args), popen, self.record)
+    def start(self, *args: str, virtual_clock: bool = False, **options: Any) -> CliProcess:
+        """Start ``skytells ARGS`` in the background (see :meth:`CliRunner.start`)."""
+        return super().start(*args, program=self._program(virtual_clock), **options)
 
-    def spawn(self, *args: str, env: Mapping[str, str | None] | None = None, default_sigint: bool = False,
-              virtual_clock: bool = False) -> Any:
-        """Start ``skytells ARGS`` on a real pseudo-terminal (TERM=xterm, 120 columns); a pexpect child."""
-        import pexpect
-
-        environment = self.environment({"TERM": "xterm", **(env or {})})
-        command = self.command(args, default_sigint=default_sigint, virtual_clock=virtual_clock)
-        return pexpect.spawn(command[0], command[1:], env=environment, encoding="utf-8",
-                             codec_errors="replace", timeout=TIMEOUT, dimensions=(24, 120))
-
-    # -- the credentials file ------------------------------------------------------------------
-
-    @property
-    def credentials_path(self) -> Path:
-        """``credentials.json`` in the world's configuration directory."""
-        return self.config_dir / "credentials.json"
-
-    def read_credentials(self) -> dict[str, Any]:
-        """The parsed credentials file."""
-        return json.loads(self.credentials_path.read_text(encoding="utf-8"))
-
-    def write_credentials(self, document: Mapping[str, Any] | str | bytes, file_mode: int = 0o600,
-                          dir_mode: int = 0o700) -> bytes:
-        """Write the credentials file as another tool would; return its bytes."""
-        if isinstance(document, Mapping):
-            document = json.dumps(document, indent=2)
-        data = document.encode() if isinstance(document, str) else document
-        self.config_dir.mkdir(parents=True, exist_ok=True)
-        os.chmod(self.config_dir, dir_mode)
-        fd = os.open(self.credentials_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        os.chmod(self.credentials_path, file_mode)
-        return data
-
-    def credentials_bytes(self) -> bytes | None:
-        """The file's exact bytes, or None when it does not exist."""
-        try:
-            return self.credentials_path.read_bytes()
-        except FileNotFoundError:
-            return None
+    def spawn(self, *args: str, virtual_clock: bool = False, **options: Any) -> Any:
+        """Start ``skytells ARGS`` on a real pseudo-terminal; the pexpect child."""
+        terminal: CliTerminal = super().spawn(*args, program=self._program(virtual_clock), **options)
+        return terminal.child
 
     def temporaries(self) -> list[str]:
         """Temporary files left in the configuration directory."""
@@ -388,24 +158,10 @@ class World:
             return []
         return sorted(p.name for p in self.config_dir.iterdir() if p.name.endswith(".tmp"))
 
-    # -- the canary ----------------------------------------------------------------------------
-
-    def output_texts(self, exclude_stdout_of: Callable[[Run], bool] = lambda _run: False) -> list[tuple[str, str]]:
-        """Every recorded output channel and log file, labelled."""
-        texts = []
-        for run in self.runs:
-            texts.append((f"stderr of {shown(run.args)}", run.stderr))
-            if not exclude_stdout_of(run):
-                texts.append((f"stdout of {shown(run.args)}", run.stdout))
-        for path in self.log_files:
-            if path.exists():
-                texts.append((f"log file {path.name}", path.read_text(encoding="utf-8", errors="replace")))
-        return texts
-
     def stray_files(self) -> list[tuple[str, str]]:
         """Every file in HOME, the cache and TMPDIR except the store and its lock, labelled, with its text."""
         skip = {self.credentials_path, self.config_dir / ".credentials.lock", *self.log_files}
-        return [(f"file {path.relative_to(self.root)}", path.read_bytes().decode("utf-8", errors="replace"))
+        return [(f"the file {path.relative_to(self.root)}", path.read_bytes().decode("utf-8", errors="replace"))
                 for path in files_under(self.home, self.cache_dir, self.tmp_dir, skip=skip)]
 
 
@@ -502,24 +258,24 @@ def stall(exchange: Exchange) -> None:
     exchange.server.stopping.wait(60)
 
 
-def trickle_body(exchange: Exchange) -> None:
-    """Send the headers, then one byte of body every 0.2 s, forever: each read is quick, the whole never ends."""
-    exchange.send(exchange.head(200, length=10_000_000))
+def _trickle(exchange: Exchange, start: bytes, byte: bytes) -> None:
+    """Send ``start``, then ``byte`` every 0.2 s until the server stops or the client goes away."""
+    exchange.send(start)
     while not exchange.server.stopping.wait(0.2):
         try:
-            exchange.sock.sendall(b" ")
+            exchange.sock.sendall(byte)
         except OSError:
             return
+
+
+def trickle_body(exchange: Exchange) -> None:
+    """Send the headers, then one byte of body every 0.2 s, forever: each read is quick, the whole never ends."""
+    _trickle(exchange, exchange.head(200, length=10_000_000), b" ")
 
 
 def trickle_headers(exchange: Exchange) -> None:
     """Send the status line, then one byte of a header every 0.2 s, forever."""
-    exchange.send(b"HTTP/1.1 200 OK\r\nX-Slow: ")
-    while not exchange.server.stopping.wait(0.2):
-        try:
-            exchange.sock.sendall(b"x")
-        except OSError:
-            return
+    _trickle(exchange, b"HTTP/1.1 200 OK\r\nX-Slow: ", b"x")
 
 
 def not_http(exchange: Exchange) -> None:

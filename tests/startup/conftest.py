@@ -10,20 +10,20 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import json
 import os
-import secrets
 import subprocess
 import sys
 import sysconfig
 import time
 import zipfile
-from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-CLI = Path(sys.executable).parent / "skytells"
+from skytells.testing import CliRunner
+from skytells.testing.stores import new_token
+
 TIMEOUT = 60
 
 
@@ -60,39 +60,17 @@ def startup_command_source(commands: dict[str, tuple[str, str]], base: str = "cl
     return "\n".join(lines)
 
 
-@dataclass
-class StartupResult:
-    """A finished ``skytells`` run."""
-
-    code: int
-    stdout: str
-    stderr: str
-
-    def __str__(self) -> str:
-        return f"exit {self.code}\n--- stdout\n{self.stdout}--- stderr\n{self.stderr}"
-
-
-class StartupWorld:
-    """A private home and cache, and a plugin directory on ``PYTHONPATH``."""
+class StartupWorld(CliRunner):
+    """A private home and cache, and a plugin directory on ``PYTHONPATH`` (the only one)."""
 
     def __init__(self, root: Path) -> None:
-        self.root = root
-        self.home = root / "home"
-        self.cache = self.home / ".cache"
+        home = root / "home"
+        super().__init__(root, config_dir=home / "config", cache_dir=home / ".cache")
         self.site = root / "site"
         self.wheels = root / "wheels"
-        for directory in (self.home, self.cache, self.site):
+        for directory in (self.cache_dir, self.site):
             directory.mkdir(parents=True)
-        self.env = {key: value for key, value in os.environ.items()
-                    if not key.startswith("SKYTELLS_") and key not in ("PYTHONPATH", "XDG_CONFIG_HOME")}
-        self.env.update(HOME=str(self.home), XDG_CACHE_HOME=str(self.cache),
-                        SKYTELLS_CONFIG_DIR=str(self.home / "config"), PYTHONPATH=str(self.site))
-
-    def run(self, *args: str) -> StartupResult:
-        """Run ``skytells *args`` to completion."""
-        done = subprocess.run([str(CLI), *args], env=self.env, capture_output=True, text=True,
-                              timeout=TIMEOUT, stdin=subprocess.DEVNULL, check=False)
-        return StartupResult(done.returncode, done.stdout, done.stderr)
+        self.env["PYTHONPATH"] = str(self.site)
 
     def help_listing(self) -> dict[str, str]:
         """``skytells help``'s command list: name -> summary."""
@@ -139,16 +117,12 @@ class StartupWorld:
 
     def cached(self, file_name: str) -> str:
         """The text of one of skytells' cache files ("" if it does not exist)."""
-        path = self.cache / "skytells" / file_name
+        path = self.cache_dir / "skytells" / file_name
         return path.read_text() if path.exists() else ""
 
-    def write_credentials(self) -> None:
-        """A stored personal access token, so that ``whoami --offline`` has something to show."""
-        directory = self.home / "config"
-        directory.mkdir(mode=0o700, exist_ok=True)
-        path = directory / "credentials.json"
-        path.write_text(json.dumps({"token": "sk_pat_" + secrets.token_hex(32), "created_at": 1700000000000}))
-        path.chmod(0o600)
+    def write_credentials(self, document: Any = None, **modes: int) -> bytes:
+        """By default a stored personal access token, so that ``whoami --offline`` has something to show."""
+        return super().write_credentials(document or {"token": new_token(), "created_at": 1700000000000}, **modes)
 
 
 @pytest.fixture
@@ -160,7 +134,8 @@ def startup_quiet() -> None:
     from skytells import entry_index
 
     here = Path(entry_index.__file__).parent
-    paths = [CLI.parent, Path(sysconfig.get_paths()["purelib"]), here / "command_index.py", here / "command_base.py"]
+    paths = [Path(sys.executable).parent, Path(sysconfig.get_paths()["purelib"]), here / "command_index.py",
+             here / "command_base.py"]
     newest = max((stamp[1] for stamp in map(entry_index.file_stamp, map(str, paths)) if len(stamp) > 1), default=0)
     wait = newest / 1e9 + entry_index.RACY_SECONDS - time.time()
     if wait > 0:
