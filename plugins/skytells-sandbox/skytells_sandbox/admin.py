@@ -9,8 +9,10 @@ from skytells_sandbox.config import DEFAULT_SCOPES
 from skytells_sandbox.context import Context
 from skytells_sandbox.messages import (
     InvalidBodyError,
+    RefusedError,
     Request,
     Response,
+    answers_refusals,
     error_response,
     json_response,
 )
@@ -25,42 +27,23 @@ from skytells_sandbox.state import (
 DEFAULT_PROJECT_NAME = "Demo Project"
 
 
-class _BadInputError(Exception):
-    def __init__(self, response: Response) -> None:
-        super().__init__(response.status)
-        self.response = response
-
-
 def _body(request: Request) -> dict[str, Any]:
     try:
         return request.json_object(allow_empty=True)
     except InvalidBodyError as exc:
-        raise _BadInputError(error_response(400, "invalid_request", str(exc))) from None
+        raise RefusedError(error_response(400, "invalid_request", str(exc))) from None
 
 
 def _string_field(payload: dict[str, Any], name: str, default: str | None = None) -> str:
     value = payload.get(name, default)
     if not isinstance(value, str) or not value.strip():
-        raise _BadInputError(
+        raise RefusedError(
             error_response(422, "invalid_request", f"{name} must be a non-empty string")
         )
     return value.strip()
 
 
-def _guarded(
-    endpoint: Callable[[Context, Request], Response],
-) -> Callable[[Context, Request], Response]:
-    def run(ctx: Context, request: Request) -> Response:
-        try:
-            return endpoint(ctx, request)
-        except _BadInputError as exc:
-            return exc.response
-
-    run.__doc__ = endpoint.__doc__
-    return run
-
-
-@_guarded
+@answers_refusals
 def create_token(ctx: Context, request: Request) -> Response:
     """``POST /_sandbox/tokens`` ``{"scopes"?}`` -> ``{"token", "scopes"}``."""
     scopes = _body(request).get("scopes", list(DEFAULT_SCOPES))
@@ -73,7 +56,7 @@ def create_token(ctx: Context, request: Request) -> Response:
     return json_response(200, {"token": token, "scopes": list(ctx.state.token_scopes(token) or ())})
 
 
-@_guarded
+@answers_refusals
 def create_project_key(ctx: Context, request: Request) -> Response:
     """``POST /_sandbox/project-keys`` ``{"name"?}`` -> ``{"access_key", "project"}``."""
     name = _string_field(_body(request), "name", DEFAULT_PROJECT_NAME)
@@ -86,7 +69,7 @@ def create_api_key(ctx: Context, request: Request) -> Response:
     return json_response(200, {"api_key": ctx.state.issue_api_key()})
 
 
-@_guarded
+@answers_refusals
 def revoke(ctx: Context, request: Request) -> Response:
     """``POST /_sandbox/revoke`` ``{"credential"}`` -> ``{"revoked": true}``."""
     credential = _string_field(_body(request), "credential")
@@ -100,7 +83,7 @@ def revoke(ctx: Context, request: Request) -> Response:
 def _device_action(
     action: Callable[[Context, str], DeviceRequest],
 ) -> Callable[[Context, Request], Response]:
-    @_guarded
+    @answers_refusals
     def endpoint(ctx: Context, request: Request) -> Response:
         user_code = _string_field(_body(request), "user_code")
         try:

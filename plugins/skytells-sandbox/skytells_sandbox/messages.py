@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import urllib.parse
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -29,11 +29,7 @@ class Request:
 
     def header(self, name: str) -> str | None:
         """Return the value of header ``name`` (case-insensitive), or ``None``."""
-        wanted = name.lower()
-        for key, value in self.headers.items():
-            if key.lower() == wanted:
-                return value
-        return None
+        return find_header(self.headers, name)
 
     def query_value(self, name: str) -> str | None:
         """Return the first value of query parameter ``name``, or ``None``."""
@@ -76,6 +72,15 @@ class Request:
         return credential.strip()
 
 
+def find_header(headers: Mapping[str, str], name: str) -> str | None:
+    """The value of header ``name`` (case-insensitive) in ``headers``, or ``None``."""
+    wanted = name.lower()
+    for key, value in headers.items():
+        if key.lower() == wanted:
+            return value
+    return None
+
+
 @dataclass(frozen=True)
 class Response:
     """An HTTP response to send; ``Content-Length`` is added when it is written."""
@@ -113,3 +118,26 @@ def html_response(status: int, page: str) -> Response:
         ("Referrer-Policy", "no-referrer"),
     )
     return Response(status, page.encode("utf-8"), HTML_TYPE, headers)
+
+
+class RefusedError(Exception):
+    """Raised inside an endpoint to answer at once with ``response``."""
+
+    def __init__(self, response: Response) -> None:
+        super().__init__(response.status)
+        self.response = response
+
+
+def answers_refusals(
+    endpoint: Callable[[Any, Request], Response],
+) -> Callable[[Any, Request], Response]:
+    """Wrap an endpoint so that a ``RefusedError`` it raises becomes its answer."""
+
+    def run(ctx: Any, request: Request) -> Response:
+        try:
+            return endpoint(ctx, request)
+        except RefusedError as exc:
+            return exc.response
+
+    run.__doc__ = endpoint.__doc__
+    return run

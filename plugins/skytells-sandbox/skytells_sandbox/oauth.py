@@ -9,7 +9,6 @@ client secret) and scopes space-separated; every error is an RFC 6749 body
 from __future__ import annotations
 
 import urllib.parse
-from collections.abc import Callable
 
 from skytells_sandbox.api import NO_STORE, POLL_DESCRIPTIONS, device_answer
 from skytells_sandbox.config import (
@@ -21,7 +20,15 @@ from skytells_sandbox.config import (
 )
 from skytells_sandbox.context import Context
 from skytells_sandbox.grants import RefreshRefusedError, TokenSet, WrongClientError
-from skytells_sandbox.messages import FORM_TYPE, Request, Response, error_response, json_response
+from skytells_sandbox.messages import (
+    FORM_TYPE,
+    RefusedError,
+    Request,
+    Response,
+    answers_refusals,
+    error_response,
+    json_response,
+)
 from skytells_sandbox.state import PollResult, validate_scopes
 
 USERINFO_CLAIMS = {
@@ -32,12 +39,6 @@ USERINFO_CLAIMS = {
 }
 
 
-class _RefusedError(Exception):
-    def __init__(self, response: Response) -> None:
-        super().__init__(response.status)
-        self.response = response
-
-
 def _error(
     error: str, description: str, status: int = 400, headers: tuple[tuple[str, str], ...] = ()
 ) -> Response:
@@ -45,8 +46,8 @@ def _error(
     return json_response(status, payload, NO_STORE + headers)
 
 
-def _refuse(error: str, description: str, status: int = 400) -> _RefusedError:
-    return _RefusedError(_error(error, description, status))
+def _refuse(error: str, description: str, status: int = 400) -> RefusedError:
+    return RefusedError(_error(error, description, status))
 
 
 def _form(request: Request) -> dict[str, str]:
@@ -91,19 +92,6 @@ def _scopes(ctx: Context, text: str | None) -> tuple[str, ...] | None:
         raise _refuse("invalid_scope", str(exc)) from None
 
 
-def _guarded(
-    endpoint: Callable[[Context, Request], Response],
-) -> Callable[[Context, Request], Response]:
-    def run(ctx: Context, request: Request) -> Response:
-        try:
-            return endpoint(ctx, request)
-        except _RefusedError as exc:
-            return exc.response
-
-    run.__doc__ = endpoint.__doc__
-    return run
-
-
 def _token_answer(tokens: TokenSet) -> Response:
     body: dict[str, object] = {
         "access_token": tokens.access_token,
@@ -116,7 +104,7 @@ def _token_answer(tokens: TokenSet) -> Response:
     return json_response(200, body, NO_STORE)
 
 
-@_guarded
+@answers_refusals
 def device_authorization(ctx: Context, request: Request) -> Response:
     """``POST /oauth/device_authorization`` (form ``client_id``, ``scope``): start a device flow."""
     params = _form(request)
@@ -126,7 +114,7 @@ def device_authorization(ctx: Context, request: Request) -> Response:
     return device_answer(ctx, device)
 
 
-@_guarded
+@answers_refusals
 def token(ctx: Context, request: Request) -> Response:
     """``POST /oauth/token``: the device-code and refresh-token grants."""
     params = _form(request)
@@ -147,7 +135,7 @@ def token(ctx: Context, request: Request) -> Response:
     return _error("unsupported_grant_type", f"Unsupported grant_type: {grant_type}")
 
 
-@_guarded
+@answers_refusals
 def revoke(ctx: Context, request: Request) -> Response:
     """``POST /oauth/revoke`` (RFC 7009): 200 whether or not the token was known.
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from skytells_sandbox import codes
 from skytells_sandbox.config import ALL_SCOPES, SLOW_DOWN_STEP, SandboxConfig
 from skytells_sandbox.grants import GrantBook, RefreshRefusedError, TokenSet
+from skytells_sandbox.messages import find_header
 
 # Bounds the memory of a long-running foreground server.
 MAX_REQUESTS_KEPT = 10_000
@@ -89,11 +90,7 @@ class SeenRequest:
 
     def header(self, name: str) -> str | None:
         """Return the value of header ``name`` (case-insensitive), or ``None``."""
-        wanted = name.lower()
-        for key, value in self.headers.items():
-            if key.lower() == wanted:
-                return value
-        return None
+        return find_header(self.headers, name)
 
 
 class UnknownCodeError(LookupError):
