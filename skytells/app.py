@@ -52,7 +52,8 @@ class SkytellsApp(App):
 
     def build_option_parser(self, description: str | None, version: str | None,
                             argparse_kwargs: dict[str, Any] | None = None) -> Any:
-        parser = super().build_option_parser(description, version, argparse_kwargs)
+        # "skytells" also under ``python -m skytells``, where argv[0] is __main__.py.
+        parser = super().build_option_parser(description, version, {"prog": self.NAME, **(argparse_kwargs or {})})
         parser.add_argument("--profile", metavar="NAME",
                             help="Use this credentials profile (default: $SKYTELLS_PROFILE, else the default profile).")
         return parser
@@ -121,6 +122,18 @@ class SkytellsApp(App):
         if isinstance(self._last_error, SkytellsError):
             return int(self._last_error.exit_code)
         return result
+
+    def get_fuzzy_matches(self, cmd: str) -> list[str]:
+        """Commands that start with ``cmd``, else the few whose name is close to it (none for gibberish)."""
+        import difflib
+
+        names = sorted(name for name, _ in self.command_manager)
+        starting = [name for name in names if name.startswith(cmd)]
+        if starting:
+            return starting
+        words = sorted({name.split()[0] for name in names} | set(names))
+        close = set(difflib.get_close_matches(cmd, words, n=3, cutoff=0.6))
+        return [name for name in names if name in close or name.split()[0] in close]
 
     def _unknown_command(self, argv: list[str]) -> int:
         from skytells.sanitize import terminal_safe

@@ -76,6 +76,24 @@ def test_unknown_command_suggests_the_nearest_and_exits_2(e2e, typed, nearest):
     assert suggestions[0] == nearest
 
 
+def test_gibberish_gets_no_suggestions(e2e):
+    for argv in (["zzqx"], ["help", "zzqx"]):
+        result = e2e.run(*argv)
+        assert result.code == 2, result
+        assert "Did you mean" not in result.stderr
+        assert "See 'skytells help'." in result.stderr
+
+
+def test_python_dash_m_names_the_program_skytells(e2e):
+    import subprocess
+    import sys
+
+    completed = subprocess.run([sys.executable, "-m", "skytells", "--help"], capture_output=True, text=True,
+                               timeout=60, env=e2e.env, stdin=subprocess.DEVNULL)
+    assert completed.returncode == 0
+    assert completed.stdout.startswith("usage: skytells ")
+
+
 def test_unknown_option_exits_2(e2e):
     result = e2e.run("--no-such-option")
     assert result.code == 2, result
