@@ -20,7 +20,13 @@ at start-up, ``--version`` through cliff, and ``whoami`` without the table
 formatter. Last, ``skytells help`` is timed right after an install (its
 caches removed). It prints figures; it never passes or fails.
 
-    python benchmarks/startup.py [--quick] [--runs N] [--workdir DIR] [--rebuild]
+With ``--baseline REV`` (a commit, branch or tag), a fourth environment holds
+skytells-cli and skytells-sandbox built from that revision, measured in the
+same shuffled rounds, and a last table gives each command's median against
+it: the ratio is the median of the per-round ratios, so a machine whose speed
+drifts during the run affects both sides alike.
+
+    python benchmarks/startup.py [--quick] [--runs N] [--workdir DIR] [--rebuild] [--baseline REV]
 """
 
 from __future__ import annotations
@@ -28,11 +34,14 @@ from __future__ import annotations
 import argparse
 import base64
 import hashlib
+import io
 import json
 import random
 import shutil
+import statistics
 import subprocess
 import sys
+import tarfile
 import time
 import zipfile
 from pathlib import Path
@@ -47,6 +56,8 @@ GENERATOR_VERSION = "1"
 QUIET_SECONDS = 2.5
 
 ENVIRONMENTS = ("base", "plugins500", "dists1000")
+#: The environment built from ``--baseline REV``.
+BASELINE = "baseline"
 #: key -> (how the table shows it, argv)
 COMMANDS = {
     "pass": ("`python -c pass`", ["{python}", "-c", "pass"]),
@@ -131,13 +142,26 @@ def dummy_wheels(directory: Path) -> list[Path]:
 # -- environments -----------------------------------------------------------------------------
 
 
-def build_project_wheels(workdir: Path) -> list[Path]:
-    wheels = workdir / "wheels"
+def build_project_wheels(workdir: Path, source: Path = REPO, name: str = "wheels") -> list[Path]:
+    wheels = workdir / name
     shutil.rmtree(wheels, ignore_errors=True)
     wheels.mkdir(parents=True)
-    log("building wheels of skytells-cli and skytells-sandbox ...")
-    pip(sys.executable, "wheel", "--no-deps", "-w", str(wheels), str(REPO), str(REPO / "plugins" / "skytells-sandbox"))
+    log(f"building wheels of skytells-cli and skytells-sandbox from {source} ...")
+    pip(sys.executable, "wheel", "--no-deps", "-w", str(wheels), str(source),
+        str(source / "plugins" / "skytells-sandbox"))
     return sorted(wheels.glob("*.whl"))
+
+
+def export_revision(workdir: Path, revision: str) -> Path:
+    """The files of ``revision`` of this repository, in a fresh directory under ``workdir``."""
+    source = workdir / "baseline-src"
+    shutil.rmtree(source, ignore_errors=True)
+    source.mkdir(parents=True)
+    git = shutil.which("git") or sys.exit("error: --baseline needs git on PATH.")
+    archive = subprocess.run([git, "-C", str(REPO), "archive", revision], capture_output=True, check=True).stdout
+    with tarfile.open(fileobj=io.BytesIO(archive)) as files:
+        files.extractall(source, filter="data")
+    return source
 
 
 def digest(paths: list[Path]) -> str:
@@ -217,6 +241,28 @@ def warm_up(venv: Path, env: dict[str, str]) -> None:
 # -- report -----------------------------------------------------------------------------------
 
 
+def paired_ratio(results: dict[tuple[str, str], Series], key: str) -> float:
+    """Median over the rounds of (this tree's run / the baseline's run) for ``key``."""
+    pairs = zip(results["base", key].samples, results[BASELINE, key].samples, strict=True)
+    return statistics.median(ours.wall / theirs.wall for ours, theirs in pairs)
+
+
+def baseline_report(results: dict[tuple[str, str], Series], revision: str) -> str:
+    lines = [
+        "",
+        f"Against {revision} (built and measured the same way, in the same rounds):",
+        "",
+        f"| command | this tree, median ms | {revision}, median ms | ratio (median of per-round ratios) "
+        "| peak RSS MiB, this tree / baseline |",
+        "| --- | ---: | ---: | ---: | ---: |",
+    ]
+    for key, (label, _argv) in COMMANDS.items():
+        ours, theirs = results["base", key], results[BASELINE, key]
+        lines.append(f"| {label} | {ours.median_ms:.1f} | {theirs.median_ms:.1f} | {paired_ratio(results, key):.2f} "
+                     f"| {ours.peak_mib:.1f} / {theirs.peak_mib:.1f} |")
+    return "\n".join(lines)
+
+
 def report(results: dict[tuple[str, str], Series], cold: dict[str, Series], runs: int, workdir: Path) -> str:
     base = {key: results["base", key] for key in COMMANDS}
     floor, bare = base["floor"].median_ms, base["pass"].median_ms
@@ -274,6 +320,8 @@ def main() -> None:
     parser.add_argument("--runs", type=int, help="runs of each command in each environment (default 21)")
     parser.add_argument("--quick", action="store_true", help="7 runs instead of 21")
     parser.add_argument("--rebuild", action="store_true", help="recreate the environments")
+    parser.add_argument("--baseline", metavar="REV",
+                        help="also measure skytells built from this git revision, side by side")
     options = parser.parse_args()
     runs = options.runs or (7 if options.quick else 21)
     workdir = options.workdir.resolve()
@@ -282,13 +330,18 @@ def main() -> None:
 
     project_wheels = build_project_wheels(workdir)
     changed = [prepare(workdir, name, project_wheels, options.rebuild) for name in ENVIRONMENTS]
+    environments = ENVIRONMENTS
+    if options.baseline:
+        baseline_wheels = build_project_wheels(workdir, export_revision(workdir, options.baseline), "baseline-wheels")
+        changed.append(prepare(workdir, BASELINE, baseline_wheels, options.rebuild))
+        environments = (*ENVIRONMENTS, BASELINE)
     if any(changed):
         time.sleep(QUIET_SECONDS)  # let the caches be written, as on any machine some time after an install
-    envs = {name: isolated_env(workdir / name / "home") for name in ENVIRONMENTS}
-    for name in ENVIRONMENTS:
+    envs = {name: isolated_env(workdir / name / "home") for name in environments}
+    for name in environments:
         warm_up(workdir / name, envs[name])
 
-    order = [(env, key) for env in ENVIRONMENTS for key in COMMANDS]
+    order = [(env, key) for env in environments for key in COMMANDS]
     order += [("base", key) for key in EXTRA_COMMANDS]
     results = {pair: Series() for pair in order}
     shuffle = random.Random(4)
@@ -307,6 +360,8 @@ def main() -> None:
                 (workdir / env / "home" / ".cache" / "skytells" / name).unlink(missing_ok=True)
             cold[env].samples += run_measured([(argv_for(workdir / env, "help"), envs[env])])
     print(report(results, cold, runs, workdir))
+    if options.baseline:
+        print(baseline_report(results, options.baseline))
 
 
 if __name__ == "__main__":
