@@ -4,18 +4,19 @@ from __future__ import annotations
 
 import os
 import sys
-from urllib.parse import urlsplit
 
-from skytells.http import is_loopback
-from skytells.sanitize import terminal_safe
+from skytells.errors import UsageError
+from skytells.urls import parse_service_url
 
 
 def safe_to_open(url: str) -> bool:
-    """True for https URLs, and http URLs on loopback (the local sandbox), free of control characters."""
-    if terminal_safe(url, len(url) + 1) != url or any(c.isspace() for c in url):
+    """True when ``url`` passes the rule every request passes (https, or plain http to loopback; nothing
+    ambiguous: no spaces, control characters, userinfo or fragment)."""
+    try:
+        parse_service_url(url, "the verification URL", endpoint=True)
+    except UsageError:
         return False
-    parts = urlsplit(url)
-    return parts.scheme == "https" or (parts.scheme == "http" and is_loopback(parts.hostname or ""))
+    return True
 
 
 def has_display() -> bool:

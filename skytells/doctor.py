@@ -11,10 +11,10 @@ import stat
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 from skytells import settings
 from skytells.errors import SkytellsError
+from skytells.urls import without_userinfo
 
 CLOCK_SKEW_WARN_SECONDS = 60
 PROXY_VARIABLES = ("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy",
@@ -98,15 +98,6 @@ def check_git(path: Path) -> list[Finding]:
     return [Finding("git work tree", Status.WARN, f"the configuration directory is inside the git work tree {root}")]
 
 
-def _without_userinfo(url: str) -> str:
-    parts = urlsplit(url)
-    if parts.username is None and parts.password is None:
-        return url
-    host = parts.hostname or ""
-    netloc = f"***@{host}" + (f":{parts.port}" if parts.port else "")
-    return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
-
-
 def check_environment() -> list[Finding]:
     """Variables that override stored credentials or change where and how requests go."""
     findings = []
@@ -117,11 +108,11 @@ def check_environment() -> list[Finding]:
                  settings.ENV_CREDENTIAL_STORE, "SKYTELLS_HTTP_TIMEOUT"):
         value = os.environ.get(name, "").strip()
         if value:
-            findings.append(Finding(name, Status.INFO, _without_userinfo(value)))
+            findings.append(Finding(name, Status.INFO, without_userinfo(value)))
     for name in PROXY_VARIABLES:
         value = os.environ.get(name, "").strip()
         if value:
-            findings.append(Finding(name, Status.INFO, _without_userinfo(value)))
+            findings.append(Finding(name, Status.INFO, without_userinfo(value)))
     for name in CA_VARIABLES:
         value = os.environ.get(name, "").strip()
         if value:

@@ -4,14 +4,18 @@ Every request has a timeout, for each read and for the whole exchange
 (``SKYTELLS_HTTP_TIMEOUT`` shortens both); redirects are never followed (a
 credential must not travel to a host the user did not name); bodies are read
 up to a cap; and every failure becomes a one-line NetworkError or ServerError naming the host.
-Proxies and CA bundles come from the environment as requests users expect
-(``HTTPS_PROXY``, ``NO_PROXY``, ``REQUESTS_CA_BUNDLE``).
+
+Every request is built from one :class:`skytells.urls.ServiceUrl`, the value
+that passed the https-or-loopback rule, and the prepared request is checked
+to go to that very host before it is sent. Proxies and CA bundles come from
+the environment as requests users expect (``HTTPS_PROXY``, ``NO_PROXY``,
+``REQUESTS_CA_BUNDLE``), except that a loopback server is always reached
+directly: a proxy would carry plain http off this machine.
 """
 
 from __future__ import annotations
 
 import contextlib
-import ipaddress
 import json
 import os
 import signal
@@ -24,6 +28,7 @@ from urllib.parse import urlsplit
 from skytells import __version__
 from skytells.errors import NetworkError, ServerError, UsageError
 from skytells.sanitize import terminal_safe
+from skytells.urls import ServiceUrl, parse_service_url
 
 CONNECT_TIMEOUT = 10.0
 READ_TIMEOUT = 30.0
@@ -32,16 +37,6 @@ ENV_TIMEOUT = "SKYTELLS_HTTP_TIMEOUT"
 MAX_TIMEOUT = 600.0
 MAX_BODY_BYTES = 1024 * 1024
 USER_AGENT = f"skytells-cli/{__version__}"
-
-
-def is_loopback(host: str) -> bool:
-    """True for localhost and loopback addresses."""
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
 
 
 def default_timeout() -> tuple[float, float]:
@@ -88,19 +83,6 @@ def _deadline(seconds: float) -> Iterator[None]:
         signal.signal(signal.SIGALRM, previous if previous is not None else signal.SIG_DFL)
 
 
-def check_base_url(url: str, setting: str) -> tuple[str, str]:
-    """Validate a service URL; return (scheme, host). Plain http is allowed only on loopback."""
-    parts = urlsplit(url)
-    host = parts.hostname or ""
-    if parts.scheme not in ("https", "http") or not host:
-        raise UsageError(f"{setting} must be an https:// URL, not {terminal_safe(url, 80)!r}.")
-    if parts.scheme == "http" and not is_loopback(host):
-        raise UsageError(f"{setting} uses plain http for {terminal_safe(host, 80)}; "
-                         "credentials are only sent over https.",
-                         hint="Use an https:// URL (http is allowed for 127.0.0.1 and localhost only).")
-    return parts.scheme, host
-
-
 @dataclass
 class Response:
     """A server answer: status, headers and the parsed JSON body (None when not JSON)."""
@@ -141,13 +123,12 @@ class Response:
 
 
 class HttpClient:
-    """A keep-alive session bound to one base URL."""
+    """A keep-alive session bound to one base URL (a :class:`ServiceUrl`, or text read by the same rule)."""
 
-    def __init__(self, base_url: str, *, setting: str = "SKYTELLS_API_URL",
+    def __init__(self, base_url: str | ServiceUrl, *, setting: str = "SKYTELLS_API_URL",
                  timeout: tuple[float, float] | None = None) -> None:
-        check_base_url(base_url, setting)
-        self.base_url = base_url.rstrip("/")
-        self.host = urlsplit(base_url).netloc.rpartition("@")[2]  # never user:password@ in messages
+        self.url = base_url if isinstance(base_url, ServiceUrl) else parse_service_url(base_url, setting)
+        self.host = self.url.authority  # what messages call the server: never user:password@
         self.timeout = timeout or default_timeout()
         self._session: Any = None
 
@@ -165,21 +146,21 @@ class HttpClient:
         if self._session is not None:
             self._session.close()
 
-    def request(self, method: str, path: str, *, json_body: Any = None, bearer: str | None = None,
+    def request(self, method: str, path: str | ServiceUrl, *, json_body: Any = None, bearer: str | None = None,
                 headers: dict[str, str] | None = None, form: dict[str, str] | None = None) -> Response:
-        """Send one request; raise NetworkError when no answer arrives."""
+        """Send one request to ``path`` under the base URL (or to a URL of the same origin); raise
+        NetworkError when no answer arrives."""
         import requests
 
+        target = self._target(path)
         all_headers = dict(headers or {})
         if bearer is not None:
             all_headers["Authorization"] = f"Bearer {bearer}"
         try:
             with _deadline(sum(self.timeout)):
                 try:
-                    raw = self._get_session().request(
-                        method, self.base_url + path, json=json_body, data=form, headers=all_headers,
-                        timeout=self.timeout, allow_redirects=False, stream=True,
-                    )
+                    raw = self._send(requests.Request(method, target.text, json=json_body, data=form,
+                                                      headers=all_headers))
                 except requests.exceptions.RequestException as error:
                     raise NetworkError(self._explain(error)) from None
                 except UnicodeError:  # a redirect Location that is not UTF-8, or a credential that is not Latin-1
@@ -190,6 +171,25 @@ class HttpClient:
                     raw.close()
         except _Overdue:
             raise NetworkError(f"{self.host} did not answer in time.") from None
+
+    def _target(self, path: str | ServiceUrl) -> ServiceUrl:
+        if isinstance(path, ServiceUrl):
+            if path.origin != self.url.origin:
+                raise ValueError(f"{path.origin} is not {self.url.origin}")
+            return path
+        return self.url.join(path)
+
+    def _send(self, request: Any) -> Any:
+        """Prepare ``request``, check it goes where the base URL was checked to go, and send it."""
+        session = self._get_session()
+        prepared = session.prepare_request(request)
+        if not self.url.reaches(prepared.url):
+            raise UsageError(f"{self.url.setting or 'The URL'} is ambiguous: the HTTP library would not send "
+                             f"the request to {self.host}.")
+        settings = session.merge_environment_settings(prepared.url, {}, True, None, None)
+        if self.url.is_loopback:
+            settings["proxies"] = {}  # never through a proxy: plain http must not leave this machine
+        return session.send(prepared, timeout=self.timeout, allow_redirects=False, **settings)
 
     def _read(self, raw: Any) -> Response:
         import requests
@@ -209,10 +209,11 @@ class HttpClient:
         response = Response(raw.status_code, headers, host=self.host)
         if 300 <= raw.status_code < 400:
             # Only the host: a path or query could carry something secret the server echoed back.
-            target = terminal_safe(urlsplit(headers.get("location", "")).netloc or "another address", 120)
+            target = terminal_safe(urlsplit(headers.get("location", "")).netloc.rpartition("@")[2]
+                                   or "another address", 120)
             raise ServerError(f"{self.host} answered with a redirect (HTTP {raw.status_code}) to {target}; "
                               "credentials are never sent on to another address.",
-                              hint="Check SKYTELLS_API_URL.")
+                              hint=f"Check {self.url.setting or 'the server URL'}.")
         text = b"".join(chunks).decode("utf-8", errors="replace")
         if not text.strip():
             response.kind = "empty"

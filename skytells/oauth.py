@@ -10,12 +10,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlsplit
 
 from skytells.console_api import DEVICE_GRANT_TYPE, DeviceGrantClient, _number
 from skytells.errors import AuthError, ServerError, UsageError
-from skytells.http import HttpClient, Response, check_base_url
+from skytells.http import HttpClient, Response
 from skytells.sanitize import terminal_safe
+from skytells.urls import ServiceUrl, parse_service_url, shown
+
+ISSUER_SETTING = "--issuer"
 
 OFFLINE_ACCESS = "offline_access"
 OPENID = "openid"
@@ -23,13 +25,13 @@ OPENID = "openid"
 
 @dataclass(frozen=True)
 class ServerMetadata:
-    """What discovery tells about an authorization server."""
+    """What discovery tells about an authorization server; each endpoint passed the one URL rule."""
 
     issuer: str
-    device_authorization_endpoint: str
-    token_endpoint: str
-    revocation_endpoint: str | None = None
-    userinfo_endpoint: str | None = None
+    device_authorization_endpoint: ServiceUrl
+    token_endpoint: ServiceUrl
+    revocation_endpoint: ServiceUrl | None = None
+    userinfo_endpoint: ServiceUrl | None = None
     scopes_supported: tuple[str, ...] | None = None
     #: Found through OpenID Connect discovery (or advertises a userinfo endpoint and ``openid``).
     openid: bool = False
@@ -55,14 +57,11 @@ class TokenSet:
     scopes: tuple[str, ...] | None = None
 
 
-def well_known_urls(issuer: str) -> list[tuple[str, bool]]:
+def well_known_urls(issuer: ServiceUrl) -> list[tuple[ServiceUrl, bool]]:
     """Where to look for metadata, in order: RFC 8414, then OpenID Connect discovery (url, is_oidc)."""
-    parts = urlsplit(issuer.rstrip("/"))
-    origin = f"{parts.scheme}://{parts.netloc}"
-    path = parts.path
     return [
-        (f"{origin}/.well-known/oauth-authorization-server{path}", False),
-        (f"{origin}{path}/.well-known/openid-configuration", True),
+        (issuer.with_path("/.well-known/oauth-authorization-server" + issuer.path), False),
+        (issuer.join("/.well-known/openid-configuration"), True),
     ]
 
 
@@ -72,58 +71,60 @@ class Endpoints:
     def __init__(self) -> None:
         self._clients: dict[str, HttpClient] = {}
 
-    def request(self, method: str, url: str, **kwargs: Any) -> Response:
-        """Send a request to an absolute URL (https, or http on loopback)."""
-        parts = urlsplit(url)
-        origin = f"{parts.scheme}://{parts.netloc}"
-        client = self._clients.get(origin)
+    def request(self, method: str, url: ServiceUrl, **kwargs: Any) -> Response:
+        """Send a request to ``url`` exactly (it passed the https-or-loopback rule when it was read)."""
+        client = self._clients.get(url.origin)
         if client is None:
-            client = self._clients[origin] = HttpClient(origin, setting="the authorization server's metadata")
-        path = parts.path or "/"
-        if parts.query:
-            path += "?" + parts.query
-        return client.request(method, path, **kwargs)
+            client = self._clients[url.origin] = HttpClient(url)
+        return client.request(method, url, **kwargs)
 
 
 def discover(issuer: str, endpoints: Endpoints | None = None) -> ServerMetadata:
     """Fetch and check the issuer's metadata; UsageError/ServerError say what is wrong."""
-    issuer = issuer.rstrip("/")
-    check_base_url(issuer, "--issuer")
+    issuer_url = parse_service_url(issuer, ISSUER_SETTING)
     endpoints = endpoints or Endpoints()
-    host = urlsplit(issuer).netloc
-    for url, is_oidc in well_known_urls(issuer):
+    host = issuer_url.authority
+    for url, is_oidc in well_known_urls(issuer_url):
         response = endpoints.request("GET", url)
         if response.status == 404:
             continue
         if response.status != 200 or not isinstance(response.data, dict):
             raise ServerError(f"{host} answered metadata discovery with {response.describe()}.")
-        return _metadata(response.data, issuer, host, is_oidc)
+        return _metadata(response.data, issuer_url, is_oidc)
     raise UsageError(f"{host} publishes no OAuth metadata (RFC 8414 or OpenID Connect discovery).",
                      hint="Check --issuer.")
 
 
-def _metadata(data: dict[str, Any], issuer: str, host: str, is_oidc: bool) -> ServerMetadata:
-    if str(data.get("issuer", "")).rstrip("/") != issuer:
+def _metadata(data: dict[str, Any], issuer: ServiceUrl, is_oidc: bool) -> ServerMetadata:
+    host = issuer.authority
+    try:
+        named = parse_service_url(str(data.get("issuer", "")), "issuer")
+    except UsageError:
+        named = None
+    if named != issuer:
         raise ServerError(f"{host}'s metadata names a different issuer "
-                          f"({terminal_safe(data.get('issuer'), 100)!r}); refusing it (RFC 8414 section 3.3).")
+                          f"({shown(str(data.get('issuer')))}); refusing it (RFC 8414 section 3.3).")
 
-    def endpoint(name: str, required: bool) -> str | None:
+    def optional(name: str) -> ServiceUrl | None:
         value = data.get(name)
         if not isinstance(value, str) or not value:
-            if required:
-                raise ServerError(f"{host} does not offer the device flow (no {name} in its metadata).")
             return None
-        check_base_url(value, f"the {name} in {host}'s metadata")
-        return value
+        return parse_service_url(value, f"the {name} in {host}'s metadata", endpoint=True)
+
+    def required(name: str) -> ServiceUrl:
+        url = optional(name)
+        if url is None:
+            raise ServerError(f"{host} does not offer the device flow (no {name} in its metadata).")
+        return url
 
     scopes = data.get("scopes_supported")
     scopes_supported = tuple(s for s in scopes if isinstance(s, str)) if isinstance(scopes, list) else None
-    userinfo = endpoint("userinfo_endpoint", False)
+    userinfo = optional("userinfo_endpoint")
     return ServerMetadata(
-        issuer=issuer,
-        device_authorization_endpoint=endpoint("device_authorization_endpoint", True) or "",
-        token_endpoint=endpoint("token_endpoint", True) or "",
-        revocation_endpoint=endpoint("revocation_endpoint", False),
+        issuer=issuer.text,
+        device_authorization_endpoint=required("device_authorization_endpoint"),
+        token_endpoint=required("token_endpoint"),
+        revocation_endpoint=optional("revocation_endpoint"),
         userinfo_endpoint=userinfo,
         scopes_supported=scopes_supported,
         openid=is_oidc or (userinfo is not None and OPENID in (scopes_supported or ())),
@@ -158,7 +159,7 @@ class OAuthClient(DeviceGrantClient):
     @property
     def host(self) -> str:  # type: ignore[override]
         """The authorization server's host, for messages."""
-        return urlsplit(self.metadata.issuer).netloc
+        return parse_service_url(self.metadata.issuer, ISSUER_SETTING).authority
 
     def _send_device_request(self, client_name: str, scopes: tuple[str, ...]) -> Response:
         wanted = list(dict.fromkeys((*scopes, *self.metadata.extra_scopes())))

@@ -37,20 +37,29 @@ def _env(name: str) -> str | None:
     return value or None
 
 
+def _service_url(name: str) -> str | None:
+    """The URL set through the environment variable ``name``, read by the one URL rule (UsageError if unsafe)."""
+    explicit = _env(name)
+    if explicit is None:
+        return None
+    from skytells.urls import parse_service_url
+
+    return parse_service_url(explicit, name).text
+
+
 def console_url() -> str:
     """Base URL of the Skytells console (device flow and CLI endpoints)."""
-    return (_env(ENV_CONSOLE_URL) or DEFAULT_CONSOLE_URL).rstrip("/")
+    return console_url_from_env() or DEFAULT_CONSOLE_URL
 
 
 def console_url_from_env() -> str | None:
-    """The console URL set through ``SKYTELLS_API_URL``, if any."""
-    explicit = _env(ENV_CONSOLE_URL)
-    return explicit.rstrip("/") if explicit else None
+    """The console URL set through ``SKYTELLS_API_URL``, if any (https, or http to loopback)."""
+    return _service_url(ENV_CONSOLE_URL)
 
 
 def inference_url() -> str:
-    """Base URL of the inference API."""
-    return (_env(ENV_INFERENCE_URL) or DEFAULT_INFERENCE_URL).rstrip("/")
+    """Base URL of the inference API (``SKYTELLS_AI_API_URL``, https or http to loopback)."""
+    return _service_url(ENV_INFERENCE_URL) or DEFAULT_INFERENCE_URL
 
 
 def config_dir() -> Path:
@@ -95,7 +104,7 @@ def profile_name() -> str | None:
 
 def issuer() -> str | None:
     """A standard authorization server chosen through the environment (``SKYTELLS_ISSUER``)."""
-    return _env(ENV_ISSUER)
+    return _service_url(ENV_ISSUER)
 
 
 def client_id() -> str | None:

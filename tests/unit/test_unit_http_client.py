@@ -11,7 +11,7 @@ import urllib3
 
 from skytells.errors import NetworkError, ServerError, UsageError
 from skytells.exitcodes import ExitCode
-from skytells.http import MAX_BODY_BYTES, USER_AGENT, HttpClient, Response, check_base_url
+from skytells.http import MAX_BODY_BYTES, USER_AGENT, HttpClient, Response
 
 BASE = "https://console.example.test"
 HOST = "console.example.test"
@@ -114,8 +114,9 @@ def test_plain_http_to_another_host_and_other_schemes_are_refused(url: str) -> N
     ("http://[::1]:8765", "::1"),
 ])
 def test_https_and_loopback_http_are_allowed(url: str, host: str) -> None:
-    assert check_base_url(url, "SKYTELLS_API_URL")[1] == host
-    assert HttpClient(url).base_url == url.rstrip("/")
+    client = HttpClient(url)
+    assert client.url.host == host
+    assert client.url.text == url.rstrip("/")
 
 
 def test_the_setting_named_in_errors_is_the_one_given() -> None:
@@ -222,10 +223,64 @@ def test_describe_hides_a_secret_even_when_the_text_is_cut() -> None:
     assert Response(400, {}, {"message": "a"}).describe(hide="") == "HTTP 400: a"
 
 
-def test_credentials_in_the_base_url_never_reach_a_message(requests_mock: Any) -> None:
-    client = HttpClient("https://user:hunter2@console.example.test:8443")
-    assert client.host == "console.example.test:8443"
-    requests_mock.get("https://user:hunter2@console.example.test:8443/x", exc=requests.exceptions.ConnectTimeout("t"))
-    with pytest.raises(NetworkError) as caught:
-        client.request("GET", "/x")
-    assert str(caught.value) == "console.example.test:8443 did not answer in time."
+@pytest.mark.parametrize("url", ["https://user:hunter2@console.example.test:8443",
+                                 "https://hunter2@console.example.test", "https://:hunter2@console.example.test"])
+def test_credentials_in_the_base_url_are_refused_without_showing_them(requests_mock: Any, url: str) -> None:
+    with pytest.raises(UsageError) as caught:
+        HttpClient(url)
+    assert "hunter2" not in str(caught.value) and "hunter2" not in (caught.value.hint or "")
+    assert "console.example.test" in str(caught.value)
+    assert requests_mock.request_history == []
+
+
+def test_the_prepared_request_goes_to_the_checked_host(requests_mock: Any, unit_http: HttpClient) -> None:
+    requests_mock.get(f"{BASE}/api/v1/health", json={})
+    unit_http.request("GET", "/api/v1/health")
+    sent = requests_mock.last_request
+    assert (sent.scheme, sent.hostname, sent.port, sent.path) == ("https", HOST, 443, "/api/v1/health")
+
+
+@pytest.mark.parametrize("path", ["api", "/a b", "/a\\b", "/@evil.example", "/a?b", "/a#b"])
+def test_a_path_that_is_not_plain_never_becomes_a_request(requests_mock: Any, unit_http: HttpClient,
+                                                           path: str) -> None:
+    with pytest.raises(ValueError, match="not a plain path"):
+        unit_http.request("GET", path)
+    assert requests_mock.request_history == []
+
+
+def test_a_redirect_to_a_url_with_userinfo_names_only_its_host(requests_mock: Any, unit_http: HttpClient) -> None:
+    requests_mock.get(f"{BASE}/x", status_code=302, headers={"Location": "https://bob:hunter2@e.example/c"})
+    with pytest.raises(ServerError) as caught:
+        unit_http.request("GET", "/x")
+    assert "to e.example;" in str(caught.value)
+    assert "hunter2" not in str(caught.value) and "bob" not in str(caught.value)
+
+
+PROXY_VARIABLES = ("HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy")
+
+
+@pytest.mark.parametrize("url", ["http://127.0.0.1:8765", "http://localhost:8765", "http://[::1]:8765",
+                                 "https://localhost:8443"])
+def test_a_loopback_server_is_reached_directly_whatever_the_proxy_settings(
+        requests_mock: Any, monkeypatch: pytest.MonkeyPatch, url: str) -> None:
+    for name in PROXY_VARIABLES:
+        monkeypatch.setenv(name, "http://proxy.example:3128")
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    monkeypatch.delenv("no_proxy", raising=False)
+    requests_mock.get(f"{url}/x", json={})
+    HttpClient(url).request("GET", "/x", bearer=SECRET)
+    assert requests_mock.last_request.proxies == {}
+
+
+def test_an_https_server_keeps_the_proxy_and_ca_bundle_from_the_environment(
+        requests_mock: Any, monkeypatch: pytest.MonkeyPatch, unit_http: HttpClient, tmp_path: Any) -> None:
+    bundle = tmp_path / "ca.pem"
+    bundle.write_text("")
+    monkeypatch.setenv("HTTPS_PROXY", "http://proxy.example:3128")
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(bundle))
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    monkeypatch.delenv("no_proxy", raising=False)
+    requests_mock.get(f"{BASE}/x", json={})
+    unit_http.request("GET", "/x")
+    assert requests_mock.last_request.proxies.get("https") == "http://proxy.example:3128"
+    assert requests_mock.last_request.verify == str(bundle)
