@@ -73,7 +73,8 @@ def check_path(path: Path, kind: str, wanted_mode: int, *, directory: bool = Fal
     owner = safe_files.foreign_owner(info)
     if owner is not None:
         findings.append(Finding(f"{kind} owner", Status.FAIL,
-                                f"{path} is owned by uid {owner}, not by you; skytells refuses to use it"))
+                                f"{path} is owned by uid {owner}, not by you; skytells "
+                                + ("never writes there" if directory else "refuses to use it")))
     else:
         findings.append(Finding(f"{kind} owner", Status.OK, "you"))
     if os.name == "posix":
