@@ -44,8 +44,15 @@ def _mode(info: os.stat_result) -> str:
     return f"{stat.S_IMODE(info.st_mode):04o}"
 
 
-def check_path(path: Path, kind: str, wanted_mode: int) -> list[Finding]:
-    """Existence, type, symbolic link, owner and mode of the config directory or credentials file."""
+def check_path(path: Path, kind: str, wanted_mode: int, *, directory: bool = False) -> list[Finding]:
+    """Existence, type, size, symbolic link, owner and mode of the config directory or a file in it.
+
+    A file must be what the CLI would read (:func:`skytells.safe_files.refusal`):
+    a regular file, not a FIFO, device, socket or directory, and no larger than
+    the CLI reads. Nothing is opened here, so nothing can block.
+    """
+    from skytells import safe_files
+
     try:
         info = os.lstat(path)
     except FileNotFoundError:
@@ -56,8 +63,18 @@ def check_path(path: Path, kind: str, wanted_mode: int) -> list[Finding]:
     if stat.S_ISLNK(info.st_mode):
         findings.append(Finding(f"{kind} link", Status.FAIL, f"{path} is a symbolic link; it is never written through"))
         return findings
-    if hasattr(os, "getuid") and info.st_uid != os.getuid():
-        findings.append(Finding(f"{kind} owner", Status.FAIL, f"owned by uid {info.st_uid}, not by you"))
+    if directory:
+        problem = None if stat.S_ISDIR(info.st_mode) else \
+            f"{path} is {safe_files.kind_of(info.st_mode)}, not a directory"
+    else:
+        problem = safe_files.refusal(path, info, safe_files.MAX_FILE_BYTES)
+    if problem:
+        return [Finding(kind, Status.FAIL, problem)]
+    owner = safe_files.foreign_owner(info)
+    if owner is not None:
+        findings.append(Finding(f"{kind} owner", Status.FAIL,
+                                f"{path} is owned by uid {owner}, not by you; skytells "
+                                + ("never writes there" if directory else "refuses to use it")))
     else:
         findings.append(Finding(f"{kind} owner", Status.OK, "you"))
     if os.name == "posix":
@@ -69,17 +86,39 @@ def check_path(path: Path, kind: str, wanted_mode: int) -> list[Finding]:
 
 
 def check_credentials_parse(path: Path) -> list[Finding]:
-    """Whether credentials.json parses, and which credentials it holds (names only)."""
+    """Whether credentials.json parses, and which credentials it holds (names only).
+
+    Read as the store reads it (never blocking, never following a link, bounded), but without repairing its mode.
+    """
+    from skytells.safe_files import read_regular_file
     from skytells.stores.document import parse_document
 
-    if not path.is_file() or path.is_symlink():
-        return []
     try:
-        record = parse_document(path.read_text(encoding="utf-8", errors="replace"), str(path))
+        raw = read_regular_file(path)
+        if raw is None:
+            return []
+        record = parse_document(raw.decode("utf-8", errors="replace"), str(path))
     except SkytellsError as error:
         return [Finding("credentials content", Status.FAIL, error.message)]
     held = [name for name in ("token", "access_key", "api_key") if getattr(record, name)]
     return [Finding("credentials content", Status.OK, "holds " + (", ".join(held) if held else "no credential"))]
+
+
+def check_lock_file(path: Path) -> list[Finding]:
+    """The store's lock file, only when something unusable is there (a missing one is made when needed)."""
+    from skytells import safe_files
+
+    try:
+        info = os.lstat(path)
+    except FileNotFoundError:
+        return []
+    except OSError as error:
+        return [Finding("lock file", Status.FAIL, f"{path}: {os.strerror(error.errno or 0)}")]
+    problem = safe_files.refusal(path, info)
+    owner = safe_files.foreign_owner(info)
+    if problem is None and owner is not None:
+        problem = f"{path} is owned by uid {owner}, not by you; skytells refuses to use it"
+    return [Finding("lock file", Status.FAIL, problem)] if problem else []
 
 
 def git_work_tree(path: Path) -> Path | None:
@@ -157,13 +196,19 @@ def check_server(now: float | None = None) -> list[Finding]:
 
 def run_checks(*, offline: bool = False) -> list[Finding]:
     """Every check, in report order."""
-    from skytells.stores.file import FILE_NAME
+    from skytells.stores.file import FILE_NAME, LOCK_NAME
 
     directory = settings.config_dir()
-    findings = [Finding("credential store", Status.INFO, settings.credential_store_name())]
-    findings += check_path(directory, "config directory", 0o700)
-    findings += check_path(directory / FILE_NAME, "credentials file", 0o600)
-    findings += check_credentials_parse(directory / FILE_NAME)
+    try:
+        findings = [Finding("credential store", Status.INFO, settings.credential_store_name())]
+    except SkytellsError as error:  # config.json unusable: say so, and check the rest
+        findings = [Finding("credential store", Status.FAIL, error.message)]
+    findings += check_path(directory, "config directory", 0o700, directory=True)
+    file_findings = check_path(directory / FILE_NAME, "credentials file", 0o600)
+    findings += file_findings
+    if not any(finding.status is Status.FAIL for finding in file_findings):  # else: refused as the store would
+        findings += check_credentials_parse(directory / FILE_NAME)
+    findings += check_lock_file(directory / LOCK_NAME)
     findings += check_git(directory)
     findings += check_environment()
     if not offline:

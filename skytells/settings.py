@@ -121,8 +121,9 @@ def credential_store_choice() -> tuple[str, str]:
     """The credential store plugin to use and what chose it.
 
     ``$SKYTELLS_CREDENTIAL_STORE``, else ``"credential_store"`` in
-    ``<config dir>/config.json``, else ``file``. A config.json that cannot be
-    used is a UsageError naming it.
+    ``<config dir>/config.json``, else ``file``. A config.json whose content
+    cannot be used is a UsageError naming it; one that is not a regular file of
+    ours, or is over 1 MiB, a StoreError naming it.
     """
     from_env = _env(ENV_CREDENTIAL_STORE)
     if from_env:
@@ -135,16 +136,20 @@ def credential_store_choice() -> tuple[str, str]:
 
 
 def _config_setting(path: Path, name: str) -> str | None:
+    """Setting ``name`` of ``config.json`` at ``path``; read as :func:`skytells.safe_files.read_regular_file`
+    reads (a link, a FIFO, a device, a directory, another user's or an oversized file is a StoreError)."""
     import json
 
     from skytells.errors import UsageError
+    from skytells.safe_files import read_regular_file
 
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
+    raw = read_regular_file(path)
+    if raw is None:
         return None
-    except (OSError, UnicodeDecodeError) as error:
-        raise UsageError(f"Could not read {path}: {getattr(error, 'strerror', None) or error}.") from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise UsageError(f"Could not read {path}: it is not UTF-8 text.", hint="Fix it or remove it.") from None
     try:
         data = json.loads(text) if text.strip() else {}
     except ValueError:

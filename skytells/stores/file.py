@@ -4,15 +4,15 @@ Guarantees: directory 0700 and file 0600 from the moment they exist; every
 save is atomic (temporary file in the same directory, fsync, rename, fsync of
 the directory); every read-modify-write holds an exclusive lock so parallel
 ``skytells`` processes never lose each other's changes; a file that does not
-parse is never overwritten; a symbolic link or another user's file is never
-written through.
+parse is never overwritten; only a regular file of the user running the CLI
+is read (see :mod:`skytells.safe_files`), so a symbolic link, a FIFO, a device,
+a directory, an oversized file or another user's file is refused, never read
+into memory, re-moded or written through.
 """
 
 from __future__ import annotations
 
 import contextlib
-import errno
-import logging
 import os
 import secrets
 import stat
@@ -20,13 +20,11 @@ import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from skytells import settings
+from skytells import safe_files, settings
 from skytells.credentials import StoredCredentials
 from skytells.errors import StoreError
 from skytells.stores.base import CredentialStore
 from skytells.stores.document import parse_document, render_document
-
-LOG = logging.getLogger(__name__)
 
 FILE_NAME = "credentials.json"
 LOCK_NAME = ".credentials.lock"
@@ -52,18 +50,9 @@ class FileStore(CredentialStore):
         return str(self.path)
 
     def load(self) -> StoredCredentials:
-        try:
-            fd = os.open(self.path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0))
-        except FileNotFoundError:
+        raw = safe_files.read_regular_file(self.path, private=True)
+        if raw is None:
             return StoredCredentials()
-        except OSError as error:
-            if error.errno == errno.ELOOP:
-                raise StoreError(f"{self.path} is a symbolic link; refusing to use it.",
-                                 hint="Replace it with a regular file.") from None
-            raise StoreError(f"Could not read {self.path}: {_describe(error)}.") from None
-        with os.fdopen(fd, "rb") as handle:
-            self._repair_mode(os.fstat(handle.fileno()), self.path, 0o600)
-            raw = handle.read()
         self._repair_directory_mode()
         try:
             text = raw.decode("utf-8")
@@ -93,11 +82,9 @@ class FileStore(CredentialStore):
                 leftover.unlink()
 
     def _repair_directory_mode(self) -> None:
-        """Commands that only read repair a loose directory too (one of another user is left to update())."""
+        """Commands that only read repair a loose directory too; one of another user is only reported."""
         with contextlib.suppress(OSError):
-            info = os.stat(self.directory)
-            if not hasattr(os, "getuid") or info.st_uid == os.getuid():
-                self._repair_mode(info, self.directory, 0o700)
+            safe_files.make_private(self.directory, os.stat(self.directory), 0o700)
 
     def _ensure_directory(self) -> None:
         directory = self.directory
@@ -116,22 +103,11 @@ class FileStore(CredentialStore):
             info = os.stat(directory)
         if not stat.S_ISDIR(info.st_mode):
             raise StoreError(f"{directory} is not a directory.")
-        if hasattr(os, "getuid") and info.st_uid != os.getuid():
-            raise StoreError(f"{directory} belongs to another user; refusing to write credentials there.",
-                             hint=f"Set {settings.ENV_CONFIG_DIR} to a directory you own.")
-        self._repair_mode(info, directory, 0o700)
-
-    @staticmethod
-    def _repair_mode(info: os.stat_result, path: Path, wanted: int) -> None:
-        if os.name != "posix" or stat.S_IMODE(info.st_mode) & 0o077 == 0:
-            return
-        try:
-            os.chmod(path, wanted)
-        except OSError as error:
-            raise StoreError(f"{path} is readable by other users and its mode could not be fixed: "
-                             f"{_describe(error)}.", hint=f"Run: chmod {wanted:o} {path}") from None
-        LOG.warning("%s was accessible to other users (mode %o); changed it to %o.",
-                    path, stat.S_IMODE(info.st_mode), wanted)
+        owner = safe_files.foreign_owner(info)
+        if owner is not None:
+            raise StoreError(f"{directory} belongs to another user (uid {owner}); refusing to write credentials "
+                             "there.", hint=f"Set {settings.ENV_CONFIG_DIR} to a directory you own.")
+        safe_files.make_private(directory, info, 0o700)
 
     @contextlib.contextmanager
     def _locked(self) -> Iterator[None]:
@@ -141,10 +117,7 @@ class FileStore(CredentialStore):
             yield
             return
         lock_path = self.directory / LOCK_NAME
-        try:
-            fd = os.open(lock_path, os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0), 0o600)
-        except OSError as error:
-            raise StoreError(f"Could not lock {lock_path}: {_describe(error)}.") from None
+        fd = safe_files.open_lock_file(lock_path)
         try:
             deadline = time.monotonic() + LOCK_TIMEOUT_SECONDS
             while True:
@@ -194,8 +167,9 @@ class FileStore(CredentialStore):
         if stat.S_ISLNK(info.st_mode):
             raise StoreError(f"{self.path} is a symbolic link; refusing to write through it.",
                              hint="Replace it with a regular file.")
-        if hasattr(os, "getuid") and info.st_uid != os.getuid():
-            raise StoreError(f"{self.path} belongs to another user; refusing to replace it.")
+        owner = safe_files.foreign_owner(info)
+        if owner is not None:
+            raise StoreError(f"{self.path} belongs to another user (uid {owner}); refusing to replace it.")
 
     def _sync_directory(self) -> None:
         if os.name != "posix":

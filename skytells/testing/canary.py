@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import re
+import stat
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
@@ -68,8 +70,11 @@ class SecretCanary:
         return value
 
     def collect_credentials(self, path: Path) -> None:
-        """Register the secrets stored in a ``credentials.json`` (every profile); a missing file is fine."""
+        """Register the secrets stored in a ``credentials.json`` (every profile); a missing file is fine,
+        and anything but a regular file (a FIFO, a device, a directory) is left unopened."""
         with contextlib.suppress(OSError, ValueError):
+            if not stat.S_ISREG(os.stat(path).st_mode):
+                return
             document = json.loads(path.read_text(encoding="utf-8"))
             if isinstance(document, dict):
                 profiles = document.get("profiles")

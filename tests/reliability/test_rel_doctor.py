@@ -8,10 +8,15 @@ from __future__ import annotations
 import json
 import os
 import socket
+import stat
+import tempfile
+from pathlib import Path
 
 import pytest
 from reliability_support import HostileServer, World, html_reply, json_reply, leaks, stall
 from skytells_sandbox.server import Sandbox
+
+from skytells.safe_files import MAX_FILE_BYTES
 
 
 def doctor(world: World, *extra: str, env: dict[str, str | None] | None = None) -> tuple[int, dict[str, dict], str]:
@@ -70,6 +75,63 @@ def test_a_file_owned_by_another_user(rel_world: World, rel_sandbox: Sandbox) ->
     code, findings, _text = doctor(rel_world, "--offline")
     assert code == 1
     assert findings["credentials file owner"]["status"] == "fail"
+    assert "uid 65534" in findings["credentials file owner"]["detail"]
+    assert "credentials content" not in findings  # not read, as the store would not read it
+
+
+def _fifo(path: Path) -> None:
+    os.mkfifo(path)
+
+
+def _device(path: Path) -> None:
+    try:
+        os.mknod(path, stat.S_IFCHR | 0o600, os.makedev(1, 5))  # /dev/zero's numbers
+    except PermissionError:
+        pytest.skip("making a device node needs root")
+
+
+def _socket(path: Path) -> None:
+    with tempfile.TemporaryDirectory(dir="/tmp") as short, socket.socket(socket.AF_UNIX) as listener:
+        listener.bind(os.path.join(short, "s"))
+        os.rename(os.path.join(short, "s"), path)
+
+
+SPECIAL = {"FIFO": (_fifo, "is a FIFO"), "character device": (_device, "is a character device"),
+           "socket": (_socket, "is a socket"), "directory": (Path.mkdir, "is a directory"),
+           "over 1 MiB": (lambda path: path.write_bytes(b" " * (MAX_FILE_BYTES + 1)), "is larger than 1 MiB")}
+
+
+@pytest.mark.parametrize(("make", "says"), SPECIAL.values(), ids=SPECIAL.keys())
+def test_a_credentials_path_that_is_not_a_regular_file(rel_world: World, make, says: str) -> None:
+    rel_world.config_dir.mkdir(parents=True, mode=0o700)
+    make(rel_world.credentials_path)
+    code, findings, _text = doctor(rel_world, "--offline")  # a FIFO never hangs it: both runs must finish
+    assert code == 1
+    row = findings["credentials file"]
+    assert row["status"] == "fail" and f"{rel_world.credentials_path} {says}" in row["detail"], row
+    assert "credentials content" not in findings
+
+
+@pytest.mark.parametrize(("make", "says"), [SPECIAL["FIFO"], SPECIAL["directory"],
+                                            (lambda path: path.symlink_to("/dev/zero"), "is a symbolic link")],
+                         ids=["FIFO", "directory", "link to /dev/zero"])
+def test_a_lock_path_that_is_not_a_regular_file(rel_world: World, make, says: str) -> None:
+    rel_world.write_credentials({"token": "sk_pat_" + "0e" * 32})
+    lock = rel_world.config_dir / ".credentials.lock"
+    make(lock)
+    code, findings, _text = doctor(rel_world, "--offline")
+    assert code == 1
+    assert findings["lock file"]["status"] == "fail" and f"{lock} {says}" in findings["lock file"]["detail"]
+    assert findings["credentials content"]["status"] == "ok"
+
+
+def test_a_config_directory_that_is_not_a_directory(rel_world: World) -> None:
+    rel_world.config_dir.parent.mkdir(parents=True)
+    os.mkfifo(rel_world.config_dir)
+    code, findings, _text = doctor(rel_world, "--offline")
+    assert code == 1
+    row = findings["config directory"]
+    assert row["status"] == "fail" and f"{rel_world.config_dir} is a FIFO" in row["detail"], row
 
 
 def test_a_store_inside_a_git_work_tree(rel_world: World, rel_sandbox: Sandbox) -> None:

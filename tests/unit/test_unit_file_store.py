@@ -7,13 +7,16 @@ import fcntl
 import json
 import multiprocessing
 import os
+import socket
 import stat
+import tempfile
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from skytells import credentials as credentials_module
+from skytells import safe_files, settings
 from skytells.credentials import Credential, StoredCredentials, now_ms
 from skytells.errors import StoreError
 from skytells.stores import file as file_module
@@ -537,3 +540,163 @@ def test_concurrent_updates_from_many_processes_are_never_lost(unit_store: FileS
     assert record.token == PAT
     assert leftovers(unit_store.directory) == []
     assert mode(unit_store.path) == 0o600
+
+
+# -- only a regular file of ours is read (skytells.safe_files) --------------------------------------
+
+
+def _fifo(path: Path) -> None:
+    os.mkfifo(path, 0o600)
+
+
+def _device(path: Path) -> None:
+    try:
+        os.mknod(path, stat.S_IFCHR | 0o600, os.makedev(1, 5))  # /dev/zero's numbers
+    except PermissionError:
+        pytest.skip("making a device node needs root")
+
+
+def _socket(path: Path) -> None:
+    with tempfile.TemporaryDirectory(dir="/tmp") as short, socket.socket(socket.AF_UNIX) as listener:
+        listener.bind(os.path.join(short, "s"))
+        os.rename(os.path.join(short, "s"), path)
+
+
+def _link_to(make: Any) -> Any:
+    def make_link(path: Path) -> None:
+        make(path.with_name("target"))
+        path.symlink_to(path.with_name("target"))
+    return make_link
+
+
+SPECIAL_FILES = {
+    "FIFO": (_fifo, "is a FIFO"), "character device": (_device, "is a character device"),
+    "socket": (_socket, "is a socket"), "directory": (lambda path: path.mkdir(), "is a directory"),
+    "link to a FIFO": (_link_to(_fifo), "is a symbolic link"),
+    "link to a device": (_link_to(_device), "is a symbolic link"),
+    "link to a directory": (_link_to(lambda path: path.mkdir()), "is a symbolic link"),
+    "over the cap": (lambda path: path.write_bytes(b" " * (safe_files.MAX_FILE_BYTES + 1)), "is larger than 1 MiB"),
+}
+
+
+def _entries(directory: Path) -> dict[str, tuple[int, int, int]]:
+    return {p.name: (os.lstat(p).st_mode, os.lstat(p).st_size, os.lstat(p).st_mtime_ns) for p in directory.iterdir()}
+
+
+@pytest.mark.parametrize(("make", "says"), SPECIAL_FILES.values(), ids=SPECIAL_FILES.keys())
+def test_a_credentials_path_that_is_not_a_regular_file_is_refused_unread(unit_store: FileStore, make: Any,
+                                                                         says: str) -> None:
+    unit_store.directory.mkdir(parents=True, mode=0o700)
+    make(unit_store.path)
+    before = _entries(unit_store.directory)
+    for action in (unit_store.load, lambda: unit_store.update(login)):
+        with pytest.raises(StoreError) as caught:
+            action()
+        assert str(caught.value).startswith(f"{unit_store.path} {says}")
+        assert "\n" not in str(caught.value)
+    after = _entries(unit_store.directory)
+    after.pop(".credentials.lock", None)  # update() takes the lock before it reads
+    assert after == before
+
+
+@pytest.mark.parametrize(("make", "says"), [v for k, v in SPECIAL_FILES.items() if k != "over the cap"],
+                         ids=[k for k in SPECIAL_FILES if k != "over the cap"])
+def test_a_lock_path_that_is_not_a_regular_file_is_refused(unit_store: FileStore, make: Any, says: str) -> None:
+    unit_store.update(login)
+    before = unit_store.path.read_bytes()
+    lock = unit_store.directory / file_module.LOCK_NAME
+    lock.unlink()
+    make(lock)
+    with pytest.raises(StoreError) as caught:
+        unit_store.update(lambda r: r.set_secret("api_key", API_KEY))
+    assert str(caught.value).startswith(f"{lock} {says}")
+    assert unit_store.path.read_bytes() == before
+    assert unit_store.load().token == PAT  # reading takes no lock
+
+
+@pytest.mark.parametrize("size", [0, 1, safe_files.MAX_FILE_BYTES - 1, safe_files.MAX_FILE_BYTES])
+def test_a_regular_file_up_to_the_cap_is_read_whole(tmp_path: Path, size: int) -> None:
+    path = tmp_path / "f"
+    path.write_bytes(b"a" * size)
+    assert safe_files.read_regular_file(path) == b"a" * size
+    assert safe_files.read_regular_file(tmp_path / "missing") is None
+
+
+def test_a_fifo_swapped_in_after_the_check_neither_blocks_nor_is_read(tmp_path: Path,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "credentials.json"
+    path.write_text("{}")
+    real_lstat = os.lstat
+
+    def lstat_then_swap(target: Any) -> os.stat_result:
+        info = real_lstat(target)
+        if Path(target) == path:
+            path.unlink()
+            os.mkfifo(path)  # no writer: a blocking open would wait forever
+        return info
+
+    monkeypatch.setattr(os, "lstat", lstat_then_swap)
+    with pytest.raises(StoreError, match="is a FIFO"):
+        safe_files.read_regular_file(path)
+
+
+def test_a_file_growing_past_the_cap_while_read_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "credentials.json"
+    path.write_bytes(b"x" * (safe_files.MAX_FILE_BYTES + 10))
+    real_fstat, real_lstat = os.fstat, os.lstat
+
+    def smaller(info: os.stat_result) -> os.stat_result:  # as when the file grows after it is looked at
+        fields = list(info)
+        fields[stat.ST_SIZE] = 10
+        return os.stat_result(fields)
+
+    monkeypatch.setattr(os, "fstat", lambda fd: smaller(real_fstat(fd)))
+    monkeypatch.setattr(os, "lstat", lambda target: smaller(real_lstat(target)))
+    with pytest.raises(StoreError, match="grew larger than 1 MiB"):
+        safe_files.read_regular_file(path)
+
+
+@pytest.mark.parametrize("make", [_fifo, _device, lambda path: path.mkdir(),
+                                  lambda path: path.write_bytes(b"{}" + b" " * safe_files.MAX_FILE_BYTES)],
+                         ids=["FIFO", "character device", "directory", "over the cap"])
+def test_a_config_json_that_is_not_a_regular_file_is_a_store_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                                   make: Any) -> None:
+    monkeypatch.delenv(settings.ENV_CREDENTIAL_STORE, raising=False)
+    monkeypatch.setenv(settings.ENV_CONFIG_DIR, str(tmp_path))
+    make(tmp_path / settings.CONFIG_FILE)
+    with pytest.raises(StoreError, match=str(tmp_path / settings.CONFIG_FILE)):
+        settings.credential_store_choice()
+
+
+# -- another user's file or directory: reported, never touched ---------------------------------------
+
+needs_root = pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() != 0, reason="needs root to chown")
+
+
+@needs_root
+@pytest.mark.parametrize("file_mode", [0o600, 0o644, 0o666])
+def test_another_users_credentials_file_is_refused_and_left_alone(unit_store: FileStore, file_mode: int,
+                                                                  caplog: pytest.LogCaptureFixture) -> None:
+    unit_store.update(login)
+    os.chown(unit_store.path, 65534, 65534)
+    os.chmod(unit_store.path, file_mode)
+    before = (unit_store.path.read_bytes(), os.lstat(unit_store.path))
+    for action in (unit_store.load, lambda: unit_store.update(lambda r: r.set_secret("api_key", API_KEY))):
+        with pytest.raises(StoreError, match=f"{unit_store.path} belongs to another user \\(uid 65534\\)"):
+            action()
+    info = os.lstat(unit_store.path)
+    assert (unit_store.path.read_bytes(), info.st_mode, info.st_uid, info.st_mtime_ns) == \
+           (before[0], before[1].st_mode, before[1].st_uid, before[1].st_mtime_ns)
+    assert "changed it" not in caplog.text
+
+
+@needs_root
+def test_another_users_loose_directory_is_reported_never_chmodded(unit_store: FileStore,
+                                                                  caplog: pytest.LogCaptureFixture) -> None:
+    unit_store.update(login)
+    os.chown(unit_store.directory, 65534, 65534)
+    os.chmod(unit_store.directory, 0o755)  # noqa: S103 - the loose mode under test
+    caplog.set_level("WARNING")
+    assert unit_store.load().token == PAT
+    assert mode(unit_store.directory) == 0o755
+    assert f"{unit_store.directory} is accessible to other users (mode 755) and belongs to uid 65534" in caplog.text
