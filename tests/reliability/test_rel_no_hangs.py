@@ -3,7 +3,8 @@
 Without a terminal, a command that would prompt reads stdin as documented or
 exits 2 naming the flag to use. SIGINT (Ctrl-C) while waiting on the network,
 on the store's lock, or at a prompt exits 130 and leaves the store byte for
-byte as it was, with no temporary file.
+byte as it was, with no temporary file. A CLI started with SIGINT ignored (as
+a shell starts a background job) keeps ignoring it, as programs do.
 """
 
 from __future__ import annotations
@@ -14,10 +15,15 @@ import time
 
 import pexpect
 import pytest
-from reliability_support import HostileServer, World, stall
+from reliability_support import PYTHON, HostileServer, World, stall
 from skytells_sandbox.server import Sandbox
 
+from skytells.testing.sandbox import wait_for_polls
+
 STDIN_MODES = ["empty", "closed"]
+# Runs a command with SIGINT ignored, as a non-interactive shell starts a background job (``skytells login &``).
+SIGINT_IGNORED = (PYTHON, "-c", "import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_IGN); "
+                                "os.execv(sys.argv[1], sys.argv[1:])")
 
 
 def _stored(world: World, sandbox: Sandbox, host: str | None = None) -> bytes:
@@ -150,3 +156,18 @@ def test_ctrl_c_at_a_prompt(rel_world: World, rel_sandbox: Sandbox, args: tuple[
     assert "Traceback" not in (child.before or "")
     assert rel_world.credentials_bytes() == before
     assert rel_world.temporaries() == []
+
+
+def test_a_cli_started_with_sigint_ignored_keeps_ignoring_it(rel_world: World, rel_sandbox: Sandbox) -> None:
+    before = _stored(rel_world, rel_sandbox)
+    process = rel_world.start("login", "--no-browser", prefix=SIGINT_IGNORED)
+    user_code = rel_sandbox.wait_for_device_request(timeout=20)
+    assert wait_for_polls(rel_sandbox, user_code, 1, timeout=20)
+    process.interrupt()
+    polls = rel_sandbox.device_request(user_code).polls
+    assert wait_for_polls(rel_sandbox, user_code, polls + 1, timeout=20)  # still polling after the SIGINT
+    rel_sandbox.approve(user_code)
+    run = process.finish(timeout=20)
+    assert run.code == 0, run
+    assert "Interrupted" not in run.stderr
+    assert rel_world.credentials_bytes() != before
