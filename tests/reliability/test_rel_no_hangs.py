@@ -9,9 +9,11 @@ a shell starts a background job) keeps ignoring it, as programs do.
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import os
 import time
+from pathlib import Path
 
 import pexpect
 import pytest
@@ -123,13 +125,27 @@ def test_ctrl_c_while_the_server_does_not_answer(rel_world: World, rel_sandbox: 
     _interrupted(rel_world, process, before)
 
 
+def _wait_until_open(pid: int, path: Path, timeout: float = 20.0) -> None:
+    """Block until process ``pid`` holds ``path`` open (read from /proc), so a signal finds it past start-up."""
+    descriptors = Path(f"/proc/{pid}/fd")
+    if not descriptors.is_dir():
+        pytest.skip("needs /proc to see the files a process holds open")
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with contextlib.suppress(OSError):
+            if any(os.readlink(fd) == str(path.resolve()) for fd in descriptors.iterdir()):
+                return
+        time.sleep(0.02)
+    raise AssertionError(f"process {pid} never opened {path}")
+
+
 def test_ctrl_c_while_waiting_for_the_stores_lock(rel_world: World, rel_sandbox: Sandbox) -> None:
     before = _stored(rel_world, rel_sandbox)
     lock = os.open(rel_world.config_dir / ".credentials.lock", os.O_RDWR | os.O_CREAT, 0o600)
     try:
         fcntl.flock(lock, fcntl.LOCK_EX)  # another skytells process is saving
         process = rel_world.start("api-key", "rm", default_sigint=True)
-        time.sleep(0.5)  # it is now polling for the lock
+        _wait_until_open(process.popen.pid, rel_world.config_dir / ".credentials.lock")  # now polling for it
         assert process.popen.poll() is None
         _interrupted(rel_world, process, before)
     finally:
