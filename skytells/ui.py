@@ -114,9 +114,10 @@ class Terminal:
         answer = self._read_hidden(f"{prompt}: ")
         if answer is None:
             raise UsageError("Cancelled at the prompt (end of input).")
-        if not answer.strip():
+        answer = answer.strip()
+        if not answer:
             raise UsageError("Nothing entered.")
-        return answer.strip()
+        return answer
 
     def confirm(self, question: str, *, refuse_without_terminal: str | None = None) -> bool:
         """Ask a yes/no question (default no); the end of input (Ctrl-D) is a no.
@@ -167,7 +168,11 @@ class Terminal:
             hidden[3] &= ~termios.ECHO
             # Echo goes off before the prompt appears, so nothing typed after it is shown. Restoring with
             # TCSAFLUSH drops anything typed beyond the line, which must not reach the shell afterwards.
-            termios.tcsetattr(fd, termios.TCSAFLUSH, hidden)
+            try:
+                termios.tcsetattr(fd, termios.TCSAFLUSH, hidden)
+            except termios.error:
+                raise UsageError("This terminal cannot hide what is typed, so no secret is asked for.",
+                                 hint="Pipe it on standard input instead.") from None
         try:
             self.stderr.write(prompt)
             self.stderr.flush()
