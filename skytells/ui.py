@@ -16,6 +16,10 @@ from typing import IO, Any
 
 from skytells.errors import UsageError
 
+#: The longest line, in characters, read from a prompt or stdin. Tokens and keys are far shorter;
+#: stopping here keeps an endless input (``</dev/zero``, a runaway pipe) from filling the memory.
+MAX_INPUT_LINE = 8192
+
 
 def _is_tty(stream: IO[Any]) -> bool:
     try:
@@ -90,14 +94,33 @@ class Terminal:
 
     # -- questions -----------------------------------------------------
 
-    def ask_secret(self, prompt: str) -> str:
-        """Ask for a secret without echoing it (requires a terminal)."""
-        import getpass
+    def read_secret(self, what: str, prompt: str) -> str:
+        """Read a secret the one way commands do: a hidden prompt at a terminal, else one line of stdin.
 
-        return getpass.getpass(f"{prompt}: ", stream=self.stderr)
+        ``what`` names the secret in messages ("personal access token"),
+        ``prompt`` is the question asked at a terminal. Returns the secret
+        stripped of surrounding white space; see :meth:`ask_secret` and
+        :meth:`read_line` for the refusals (UsageError, exit 2).
+        """
+        return self.ask_secret(prompt) if self.can_prompt else self.read_line(what)
+
+    def ask_secret(self, prompt: str) -> str:
+        """Ask for a secret without echoing it (requires a terminal); the answer, stripped.
+
+        One line of at most :data:`MAX_INPUT_LINE` characters is read. Raises
+        UsageError (exit 2) when the input ends before a line (Ctrl-D), when
+        nothing was entered, or when the line is longer or is not text.
+        """
+        answer = self._read_hidden(f"{prompt}: ")
+        if answer is None:
+            raise UsageError("Cancelled at the prompt (end of input).")
+        answer = answer.strip()
+        if not answer:
+            raise UsageError("Nothing entered.")
+        return answer
 
     def confirm(self, question: str, *, refuse_without_terminal: str | None = None) -> bool:
-        """Ask a yes/no question (default no).
+        """Ask a yes/no question (default no); the end of input (Ctrl-D) is a no.
 
         Without a terminal, raise UsageError with ``refuse_without_terminal``
         as the hint (naming the flag to use) instead of waiting for an answer.
@@ -107,14 +130,90 @@ class Terminal:
                              hint=refuse_without_terminal)
         self.stderr.write(f"{question} [y/N] ")
         self.stderr.flush()
-        answer = self.stdin.readline()
-        if not answer:
-            self.line()
+        try:
+            answer = read_bounded_line(self.stdin, "the terminal")
+        except UsageError:  # too long or not text: not a yes
+            return False
+        if answer is None:
+            self.line()  # the cursor is still after the question
+            return False
         return answer.strip().lower() in ("y", "yes")
 
     def read_line(self, what: str) -> str:
-        """Read one line from stdin (a pipe or file), for secrets passed as ``echo $X | skytells ...``."""
-        line = self.stdin.readline()
-        if not line.strip():
+        """Read one line from stdin (a pipe or file), for secrets passed as ``echo $X | skytells ...``.
+
+        At most :data:`MAX_INPUT_LINE` characters are read, so an endless
+        input cannot fill the memory. Returns the line stripped; UsageError
+        (exit 2) when stdin is empty, closed or blank, or the line is too long
+        or is not text.
+        """
+        line = read_bounded_line(self.stdin, "standard input")
+        if line is None or not line.strip():
             raise UsageError(f"No {what} on standard input.")
         return line.strip()
+
+    def _read_hidden(self, prompt: str) -> str | None:
+        """Show ``prompt`` and read one line with the terminal's echo off; None at the end of input."""
+        try:
+            import termios
+        except ImportError:  # no POSIX terminal (Windows): getpass reads the console key by key
+            return _getpass(prompt, self.stderr)
+        try:
+            fd = self.stdin.fileno()
+            shown = termios.tcgetattr(fd)
+        except (AttributeError, ValueError, OSError, termios.error):
+            fd = None  # no terminal behind the stream after all: nothing to hide it from
+        if fd is not None:
+            hidden = list(shown)
+            hidden[3] &= ~termios.ECHO
+            # Echo goes off before the prompt appears, so nothing typed after it is shown. Restoring with
+            # TCSAFLUSH drops anything typed beyond the line, which must not reach the shell afterwards.
+            try:
+                termios.tcsetattr(fd, termios.TCSAFLUSH, hidden)
+            except termios.error:
+                raise UsageError("This terminal cannot hide what is typed, so no secret is asked for.",
+                                 hint="Pipe it on standard input instead.") from None
+        try:
+            self.stderr.write(prompt)
+            self.stderr.flush()
+            return read_bounded_line(self.stdin, "the terminal")
+        finally:
+            if fd is not None:
+                termios.tcsetattr(fd, termios.TCSAFLUSH, shown)
+            self.line()  # the Enter key was not echoed
+
+
+def read_bounded_line(stream: IO[str], source: str) -> str | None:
+    """One line of ``stream`` without its line end, or None when the input has ended.
+
+    Never reads more than :data:`MAX_INPUT_LINE` characters and a CR LF: a
+    longer line (``</dev/zero``, an endless pipe) is refused with UsageError,
+    as is input that is not text. ``source`` names the stream in those
+    messages. A stream that cannot be read (closed, an I/O error) has ended.
+    """
+    try:
+        line = stream.readline(MAX_INPUT_LINE + 2)
+    except UnicodeDecodeError:
+        raise UsageError(f"What was read from {source} is not UTF-8 text.") from None
+    except (OSError, ValueError):
+        return None
+    if not line:
+        return None
+    content = line.removesuffix("\n").removesuffix("\r")
+    if len(content) > MAX_INPUT_LINE:
+        raise UsageError(f"More than {MAX_INPUT_LINE} characters on one line of {source}: "
+                         "too long to be a credential.")
+    return content
+
+
+def _getpass(prompt: str, stream: IO[str]) -> str | None:
+    """getpass's hidden prompt where termios is missing; None at the end of input."""
+    import getpass
+
+    try:
+        answer = getpass.getpass(prompt, stream=stream)
+    except EOFError:
+        return None
+    if len(answer) > MAX_INPUT_LINE:
+        raise UsageError(f"More than {MAX_INPUT_LINE} characters at the prompt: too long to be a credential.")
+    return answer

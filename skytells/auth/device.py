@@ -15,13 +15,23 @@ def format_time_left(seconds: float) -> str:
 
 
 def show_qr(terminal: Terminal, url: str) -> None:
-    """Print ``url`` as a QR code made of block characters (the code stays shown as text too)."""
+    """Print ``url`` as a QR code made of block characters (the code stays shown as text too).
+
+    A URL too long for any QR code gets a one-line note instead: the login
+    goes on with the URL printed above it.
+    """
     import io
 
     import segno
 
     rendering = io.StringIO()
-    segno.make(url, error="m", micro=False).terminal(out=rendering, compact=True, border=2)
+    try:
+        symbol = segno.make(url, error="m", micro=False)
+    except segno.DataOverflowError:
+        terminal.line("  (The authorization URL is too long for a QR code; open the URL above instead.)")
+        terminal.line()
+        return
+    symbol.terminal(out=rendering, compact=True, border=2)
     terminal.line("  Or scan this QR code with your phone:")
     for row in rendering.getvalue().splitlines():
         terminal.line("  " + row)

@@ -13,10 +13,8 @@ PROMPT = "Paste your personal access token"
 
 
 def read_token(login: LoginContext) -> str:
-    """A hidden prompt on a terminal; otherwise one line of stdin."""
-    terminal = login.terminal
-    raw = terminal.ask_secret(PROMPT) if terminal.can_prompt else terminal.read_line("personal access token")
-    return raw.strip()
+    """A hidden prompt on a terminal; otherwise one line of stdin (bounded, stripped, never empty)."""
+    return login.terminal.read_secret("personal access token", PROMPT)
 
 
 def check_format(token: str) -> None:

@@ -16,10 +16,8 @@ def _read_key(app: Any) -> str:
     from skytells.errors import UsageError
     from skytells.ui import Terminal
 
-    terminal = Terminal(stdin=app.stdin, stderr=app.stderr)
-    raw = terminal.ask_secret("Paste your API key") if terminal.can_prompt else terminal.read_line("API key")
-    key = raw.strip()
-    if not key or len(key) > MAX_KEY_LENGTH or any(c.isspace() or not c.isprintable() for c in key):
+    key = Terminal(stdin=app.stdin, stderr=app.stderr).read_secret("API key", "Paste your API key")
+    if len(key) > MAX_KEY_LENGTH or any(c.isspace() or not c.isprintable() for c in key):
         raise UsageError("That does not look like an API key (one line, no spaces).")
     if key.startswith(("sk_pat_", "sk_proj_")):
         raise UsageError("That is a personal access token or project key, not an inference API key.",

@@ -25,10 +25,7 @@ class Link(Command):
 
         terminal = Terminal(stdin=self.app.stdin, stderr=self.app.stderr)
         if parsed_args.access_key == "-":
-            if terminal.can_prompt:
-                key = terminal.ask_secret("Paste your project access key").strip()
-            else:
-                key = terminal.read_line("project access key")
+            key = terminal.read_secret("project access key", "Paste your project access key")
         else:
             key = parsed_args.access_key.strip()
         if not looks_like_project_key(key):

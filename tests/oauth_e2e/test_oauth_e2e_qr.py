@@ -1,10 +1,16 @@
-"""``skytells login --qr``: a terminal QR code of ``verification_uri_complete``, the code still as text."""
+"""``skytells login --qr``: a terminal QR code of ``verification_uri_complete``, the code still as text;
+a note instead of the code when the URL is too long for one."""
 
 from __future__ import annotations
 
+import io
 import re
 
+import pytest
 import segno
+
+from skytells.auth.device import show_qr
+from skytells.ui import Terminal
 
 # Compact rendering: one character holds two rows of modules; a block is a light module.
 HALVES = {"█": (0, 0), "▀": (0, 1), "▄": (1, 0), " ": (1, 1)}  # (top dark, bottom dark)
@@ -32,9 +38,15 @@ def _modules(lines: list[str]) -> list[tuple[int, ...]]:
 
 
 def _symbols(url: str) -> list[list[tuple[int, ...]]]:
-    """The module matrices a QR code (not micro) of ``url`` may have, one per error level."""
-    return [[tuple(row) for row in segno.make(url, error=level, micro=False, boost_error=False).matrix]
-            for level in "lmqh"]
+    """The module matrices a QR code (not micro) of ``url`` may have, one per error level that holds it."""
+    symbols = []
+    for level in "lmqh":
+        try:
+            symbol = segno.make(url, error=level, micro=False, boost_error=False)
+        except segno.DataOverflowError:
+            continue
+        symbols.append([tuple(row) for row in symbol.matrix])
+    return symbols
 
 
 def test_login_qr_draws_the_complete_url_and_keeps_the_code_as_text(oauth_world):
@@ -60,3 +72,34 @@ def test_login_without_qr_draws_nothing(oauth_world):
     result = oauth_world.login(sandbox)
 
     assert not any(set(line.strip()) & BLOCKS for line in result.stderr.splitlines())
+
+
+# The most bytes a QR code holds at error level M (version 40, byte mode).
+QR_CAPACITY = 2331
+TOO_LONG_NOTE = "  (The authorization URL is too long for a QR code; open the URL above instead.)"
+
+
+def _url(length: int, filler: str = "x") -> str:
+    start = "https://console.example/device?code=WDJB-MJHT&state="
+    return start + filler * (length - len(start))
+
+
+@pytest.mark.parametrize(("url", "fits"), [
+    (_url(80), True),
+    (_url(QR_CAPACITY), True),
+    (_url(QR_CAPACITY + 1), False),
+    (_url(3000), False),
+    (_url(100_000), False),
+    (_url(900, "\u20ac"), False),  # 900 characters, but over 2 500 bytes in UTF-8
+])
+def test_show_qr_draws_what_fits_and_otherwise_says_so_in_one_line(url, fits):
+    shown = io.StringIO()
+    show_qr(Terminal(stdin=io.StringIO(), stderr=shown), url)
+
+    lines = shown.getvalue().splitlines()
+    if fits:
+        drawing = [line[2:] for line in lines if line.startswith("  ") and set(line.strip()) <= BLOCKS | {" "}]
+        assert _modules(drawing) in _symbols(url)
+        assert TOO_LONG_NOTE not in lines
+    else:
+        assert lines == [TOO_LONG_NOTE, ""]

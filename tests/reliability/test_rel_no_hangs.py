@@ -3,21 +3,29 @@
 Without a terminal, a command that would prompt reads stdin as documented or
 exits 2 naming the flag to use. SIGINT (Ctrl-C) while waiting on the network,
 on the store's lock, or at a prompt exits 130 and leaves the store byte for
-byte as it was, with no temporary file.
+byte as it was, with no temporary file. A CLI started with SIGINT ignored (as
+a shell starts a background job) keeps ignoring it, as programs do.
 """
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import os
 import time
+from pathlib import Path
 
 import pexpect
 import pytest
-from reliability_support import HostileServer, World, stall
+from reliability_support import PYTHON, HostileServer, World, stall
 from skytells_sandbox.server import Sandbox
 
+from skytells.testing.sandbox import wait_for_polls
+
 STDIN_MODES = ["empty", "closed"]
+# Runs a command with SIGINT ignored, as a non-interactive shell starts a background job (``skytells login &``).
+SIGINT_IGNORED = (PYTHON, "-c", "import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_IGN); "
+                                "os.execv(sys.argv[1], sys.argv[1:])")
 
 
 def _stored(world: World, sandbox: Sandbox, host: str | None = None) -> bytes:
@@ -117,13 +125,27 @@ def test_ctrl_c_while_the_server_does_not_answer(rel_world: World, rel_sandbox: 
     _interrupted(rel_world, process, before)
 
 
+def _wait_until_open(pid: int, path: Path, timeout: float = 20.0) -> None:
+    """Block until process ``pid`` holds ``path`` open (read from /proc), so a signal finds it past start-up."""
+    descriptors = Path(f"/proc/{pid}/fd")
+    if not descriptors.is_dir():
+        pytest.skip("needs /proc to see the files a process holds open")
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with contextlib.suppress(OSError):
+            if any(os.readlink(fd) == str(path.resolve()) for fd in descriptors.iterdir()):
+                return
+        time.sleep(0.02)
+    raise AssertionError(f"process {pid} never opened {path}")
+
+
 def test_ctrl_c_while_waiting_for_the_stores_lock(rel_world: World, rel_sandbox: Sandbox) -> None:
     before = _stored(rel_world, rel_sandbox)
     lock = os.open(rel_world.config_dir / ".credentials.lock", os.O_RDWR | os.O_CREAT, 0o600)
     try:
         fcntl.flock(lock, fcntl.LOCK_EX)  # another skytells process is saving
         process = rel_world.start("api-key", "rm", default_sigint=True)
-        time.sleep(0.5)  # it is now polling for the lock
+        _wait_until_open(process.popen.pid, rel_world.config_dir / ".credentials.lock")  # now polling for it
         assert process.popen.poll() is None
         _interrupted(rel_world, process, before)
     finally:
@@ -150,3 +172,18 @@ def test_ctrl_c_at_a_prompt(rel_world: World, rel_sandbox: Sandbox, args: tuple[
     assert "Traceback" not in (child.before or "")
     assert rel_world.credentials_bytes() == before
     assert rel_world.temporaries() == []
+
+
+def test_a_cli_started_with_sigint_ignored_keeps_ignoring_it(rel_world: World, rel_sandbox: Sandbox) -> None:
+    before = _stored(rel_world, rel_sandbox)
+    process = rel_world.start("login", "--no-browser", prefix=SIGINT_IGNORED)
+    user_code = rel_sandbox.wait_for_device_request(timeout=20)
+    assert wait_for_polls(rel_sandbox, user_code, 1, timeout=20)
+    process.interrupt()
+    polls = rel_sandbox.device_request(user_code).polls
+    assert wait_for_polls(rel_sandbox, user_code, polls + 1, timeout=20)  # still polling after the SIGINT
+    rel_sandbox.approve(user_code)
+    run = process.finish(timeout=20)
+    assert run.code == 0, run
+    assert "Interrupted" not in run.stderr
+    assert rel_world.credentials_bytes() != before

@@ -38,7 +38,8 @@ class UnitTerminal(Terminal):
         super().__init__(stdin=io.StringIO(stdin_text), stderr=io.StringIO())
         self.can_prompt = tty
         self.animate = tty
-        self.secret_answers: list[str] = []
+        #: What is typed at each hidden prompt, in turn (None: the input ends, as with Ctrl-D).
+        self.secret_answers: list[str | None] = []
         self.secret_prompts: list[str] = []
 
     @property
@@ -47,8 +48,8 @@ class UnitTerminal(Terminal):
         assert isinstance(self.stderr, io.StringIO)
         return self.stderr.getvalue()
 
-    def ask_secret(self, prompt: str) -> str:
-        self.secret_prompts.append(prompt)
+    def _read_hidden(self, prompt: str) -> str | None:  # the typing; ask_secret's checks still apply
+        self.secret_prompts.append(prompt.removesuffix(": "))
         return self.secret_answers.pop(0)
 
 

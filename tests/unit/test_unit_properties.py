@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import io
 import json
 import math
 import os
@@ -27,12 +29,13 @@ from skytells.console_api import (
     clamp_interval,
     parse_retry_after,
 )
-from skytells.errors import NetworkError, SkytellsError, StoreError
+from skytells.errors import NetworkError, SkytellsError, StoreError, UsageError
 from skytells.http import HttpClient, Response
 from skytells.masking import mask
 from skytells.sanitize import terminal_safe
 from skytells.stores.document import KNOWN_FIELDS, parse_document, render_document
 from skytells.stores.file import FileStore
+from skytells.ui import MAX_INPUT_LINE, Terminal, read_bounded_line
 
 PROPERTY = settings(max_examples=200, deadline=None, database=None,
                     suppress_health_check=[HealthCheck.too_slow])
@@ -237,7 +240,10 @@ def test_request_device_code_answers_or_raises_a_skytells_error(data: Any) -> No
     assert isinstance(authorization.verification_uri, str)
     assert MIN_INTERVAL <= authorization.interval <= MAX_INTERVAL
     assert 0 < authorization.expires_in <= MAX_EXPIRES_IN
-    _assert_clean(authorization.device_code, authorization)
+    # The device code the server sent may be as short as "0", which other fields can contain by chance
+    # ("expires_in=900.0"): prove instead that what is shown does not depend on the device code at all.
+    hidden = dataclasses.replace(authorization, device_code=f"never-shown-{authorization.device_code}")
+    assert repr(authorization) == repr(hidden) and str(authorization) == str(hidden)
 
 
 header_text = st.text(st.characters(max_codepoint=255, blacklist_characters="\r\n"), max_size=40)
@@ -326,3 +332,58 @@ def test_mask_shows_nothing_but_a_known_prefix(prefix: str, rest: str) -> None:
     assert shown in {"", "********", "sk_********", "sk_pat_********", "sk_proj_********"}
     assert secret.startswith(shown.removesuffix("********"))
     assert (shown == "") == (secret == "")
+
+
+# -- what is typed or piped ---------------------------------------------------------------
+
+# Line lengths around the limit, and short ones; line ends of every kind, or none (the input just ends).
+line_lengths = st.sampled_from([0, 1, 2, MAX_INPUT_LINE - 1, MAX_INPUT_LINE, MAX_INPUT_LINE + 1,
+                                MAX_INPUT_LINE + 2, 3 * MAX_INPUT_LINE]) | st.integers(0, 100)
+line_ends = st.sampled_from(["\n", "\r\n", ""])
+typed_lines = st.tuples(line_lengths, st.characters(codec="utf-8", blacklist_characters="\r\n"), line_ends)
+
+
+@PROPERTY
+@given(st.lists(typed_lines, min_size=1, max_size=3))
+def test_read_bounded_line_returns_the_first_line_or_refuses_it_without_reading_on(lines: list[Any]) -> None:
+    text = "".join(char * length + end for length, char, end in lines)
+    first = text.split("\n", 1)[0].removesuffix("\r")
+    stream = io.StringIO(text)
+    try:
+        line = read_bounded_line(stream, "standard input")
+    except UsageError as error:
+        assert len(first) > MAX_INPUT_LINE
+        assert str(error) == (f"More than {MAX_INPUT_LINE} characters on one line of standard input: "
+                              "too long to be a credential.")
+    else:
+        assert line == (first if text else None)
+        assert len(first) <= MAX_INPUT_LINE
+    assert stream.tell() <= MAX_INPUT_LINE + 2  # the longest line accepted, with CR LF: never more
+
+
+@PROPERTY
+@given(st.text(max_size=20), st.sampled_from(["\n", ""]))
+def test_secret_readers_answer_the_stripped_line_or_refuse_with_exit_2(typed: str, end: str) -> None:
+    assume("\n" not in typed and "\r" not in typed)
+    piped = Terminal(stdin=io.StringIO(typed + end), stderr=io.StringIO())
+    prompted = Terminal(stdin=io.StringIO(typed + end), stderr=io.StringIO())
+    prompted.can_prompt = True
+    for terminal, empty in ((piped, "No API key on standard input."), (prompted, "Nothing entered.")):
+        try:
+            secret = terminal.read_secret("API key", "Paste your API key")
+        except UsageError as error:
+            assert not typed.strip()
+            assert error.message == (empty if typed + end or not terminal.can_prompt
+                                     else "Cancelled at the prompt (end of input).")
+            assert error.exit_code == 2
+        else:
+            assert secret == typed.strip() and secret
+
+
+@PROPERTY
+@given(st.text(max_size=20), st.sampled_from(["\n", ""]))
+def test_confirm_is_yes_only_for_y_or_yes(typed: str, end: str) -> None:
+    terminal = Terminal(stdin=io.StringIO(typed + end), stderr=io.StringIO())
+    terminal.can_prompt = True
+    first = (typed + end).split("\n", 1)[0]
+    assert terminal.confirm("Go on?") == (first.strip().lower() in ("y", "yes"))

@@ -12,6 +12,7 @@ from skytells.auth.token import PROMPT, TokenAuthenticator
 from skytells.console_api import ConsoleClient
 from skytells.errors import AuthError, NetworkError, ServerError, UsageError
 from skytells.exitcodes import ExitCode
+from skytells.ui import MAX_INPUT_LINE
 
 BASE = "https://console.example.test"
 PROJECTS_URL = f"{BASE}/api/v1/cli/projects"
@@ -113,14 +114,42 @@ def test_empty_input_is_a_usage_error(requests_mock: Any, unit_api: ConsoleClien
     assert requests_mock.call_count == 0
 
 
-def test_an_empty_answer_at_the_prompt_is_a_usage_error(requests_mock: Any, unit_api: ConsoleClient,
-                                                        unit_terminal_factory: Any) -> None:
+@pytest.mark.parametrize(("typed", "message"), [
+    ("", "Nothing entered."),
+    ("   ", "Nothing entered."),
+    ("\t \x0b", "Nothing entered."),
+    (None, "Cancelled at the prompt (end of input)."),  # Ctrl-D
+])
+def test_nothing_typed_at_the_prompt_is_a_usage_error_that_says_so(requests_mock: Any, unit_api: ConsoleClient,
+                                                                    unit_terminal_factory: Any, typed: str | None,
+                                                                    message: str) -> None:
     terminal = unit_terminal_factory(tty=True)
-    terminal.secret_answers.append("   ")
+    terminal.secret_answers.append(typed)
     with pytest.raises(UsageError) as caught:
         login(terminal, unit_api)
     assert caught.value.exit_code == ExitCode.USAGE
+    assert str(caught.value) == message  # not "not a personal access token"
+    assert terminal.secret_prompts == [PROMPT]
     assert requests_mock.call_count == 0
+
+
+@pytest.mark.parametrize(("padding", "accepted"), [(0, True), (MAX_INPUT_LINE - len(TOKEN), True),
+                                                   (MAX_INPUT_LINE - len(TOKEN) + 1, False)])
+@pytest.mark.parametrize("end", ["\n", "\r\n", ""])
+def test_a_line_of_stdin_is_read_up_to_the_limit(requests_mock: Any, unit_api: ConsoleClient,
+                                                 unit_terminal_factory: Any, padding: int, accepted: bool,
+                                                 end: str) -> None:
+    requests_mock.get(PROJECTS_URL, json=[])
+    rest = "next line\n" if end else ""  # without a line end, the token is the last thing in the input
+    terminal = unit_terminal_factory(" " * padding + TOKEN + end + rest)
+    if accepted:
+        assert login(terminal, unit_api).token == TOKEN
+        assert terminal.stdin.read() == rest
+        return
+    with pytest.raises(UsageError, match=f"More than {MAX_INPUT_LINE} characters on one line of standard input"):
+        login(terminal, unit_api)
+    assert requests_mock.call_count == 0
+    assert terminal.stdin.tell() <= MAX_INPUT_LINE + 2
 
 
 def test_invalid_token_is_an_auth_error(requests_mock: Any, unit_api: ConsoleClient,

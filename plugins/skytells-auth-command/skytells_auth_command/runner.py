@@ -3,7 +3,9 @@
 The command's stdout is the secret: it is never logged, shown or put in an
 error. Its stderr is what explains a failure, so errors quote it (trimmed,
 made safe for a terminal, and with anything that looks like a credential or
-repeats stdout masked).
+repeats stdout masked). Neither is held without limit: a command that prints
+more than :data:`MAX_STDOUT` bytes on stdout is stopped, and only the last
+:data:`STDERR_TAIL` bytes of stderr are kept.
 """
 
 from __future__ import annotations
@@ -15,9 +17,11 @@ import re
 import shlex
 import signal
 import subprocess
+import threading
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import IO, Any
 
 from skytells.errors import AuthError, UsageError
 from skytells.masking import mask
@@ -31,6 +35,11 @@ MAX_TIMEOUT = 3600.0
 KILL_GRACE_SECONDS = 2.0
 STDERR_LINES = 3
 STDERR_CHARS = 300
+#: The most a command may print on stdout: a token is one short line.
+MAX_STDOUT = 64 * 1024
+#: How much of the end of stderr is kept to explain a failure.
+STDERR_TAIL = 16 * 1024
+_CHUNK = 64 * 1024
 _CREDENTIAL_WORD = re.compile(r"sk_[A-Za-z]+_[A-Za-z0-9_-]+")
 _TRUE = ("1", "true", "yes", "on")
 _FALSE = ("", "0", "false", "no", "off")
@@ -116,15 +125,26 @@ def run_token_command(spec: TokenCommand) -> str:
         raise UsageError(f"The token command's program {spec.program!r} cannot be run: permission denied.") from None
     except OSError as error:
         raise UsageError(f"Could not run the token command: {terminal_safe(error.strerror or error, 100)}.") from None
+    stdout = _PipeReader(process.stdout, MAX_STDOUT, keep="start")
+    stderr = _PipeReader(process.stderr, STDERR_TAIL, keep="end")
+    deadline = time.monotonic() + spec.timeout
     try:
-        out, err = process.communicate(timeout=spec.timeout)
-    except subprocess.TimeoutExpired:
-        _stop(process)
-        raise AuthError(f"The token command ({spec.program}) did not finish within {spec.timeout:g} s and was "
-                        "stopped.", hint="If it waits for an unlock, raise --command-timeout.") from None
+        finished = (stdout.wait(deadline) and not stdout.overflowed and stderr.wait(deadline)
+                    and _exited(process, deadline))
     except BaseException:  # Ctrl-C: do not leave the command behind
-        _stop(process)
+        _stop(process, stdout, stderr)
         raise
+    if stdout.overflowed:
+        _stop(process, stdout, stderr)
+        raise AuthError(f"The token command ({spec.program}) printed more than {MAX_STDOUT // 1024} KiB on stdout "
+                        "and was stopped; it must print only the token.")
+    if not finished:
+        _stop(process, stdout, stderr)
+        raise AuthError(f"The token command ({spec.program}) did not finish within {spec.timeout:g} s and was "
+                        "stopped.", hint="If it waits for an unlock, raise --command-timeout.")
+    stdout.close()
+    stderr.close()
+    out, err = stdout.data, stderr.data
     explanation = explain(err, out)
     if process.returncode != 0:
         raise AuthError(f"The token command ({spec.program}) {_status(process.returncode)}"
@@ -132,16 +152,74 @@ def run_token_command(spec: TokenCommand) -> str:
     return _token(out, spec.program, explanation)
 
 
-def _stop(process: subprocess.Popen[bytes]) -> None:
+class _PipeReader:
+    """Reads one of the command's pipes in a thread, keeping a bounded part of what comes.
+
+    ``keep="start"`` (stdout) keeps the first ``limit`` bytes and stops
+    reading, marked ``overflowed``, once more arrive; ``keep="end"`` (stderr)
+    reads to the end and keeps the last ``limit`` bytes, so the command never
+    blocks on a full pipe.
+    """
+
+    def __init__(self, stream: IO[bytes] | None, limit: int, *, keep: str) -> None:
+        assert stream is not None
+        self._stream = stream  # held while the thread reads its descriptor
+        self._limit = limit
+        self._keep_end = keep == "end"
+        self._data = bytearray()
+        self.overflowed = False
+        self._thread = threading.Thread(target=self._pump, daemon=True)
+        self._thread.start()
+
+    def _pump(self) -> None:
+        descriptor = self._stream.fileno()
+        while True:
+            try:
+                chunk = os.read(descriptor, _CHUNK)
+            except OSError:
+                return
+            if not chunk:
+                return
+            self._data += chunk
+            if len(self._data) > self._limit:
+                if not self._keep_end:
+                    self.overflowed = True
+                    return
+                del self._data[:-self._limit]
+
+    def wait(self, deadline: float) -> bool:
+        """Wait until the pipe is read to its end (or, for stdout, past its limit); False at ``deadline``."""
+        self._thread.join(max(0.0, deadline - time.monotonic()))
+        return not self._thread.is_alive()
+
+    @property
+    def data(self) -> bytes:
+        """What was kept."""
+        return bytes(self._data)
+
+    def close(self) -> None:
+        """Close the pipe, unless the thread still reads it (then it stays open until the thread ends)."""
+        if not self._thread.is_alive():
+            self._stream.close()
+
+
+def _exited(process: subprocess.Popen[bytes], deadline: float) -> bool:
+    try:
+        process.wait(timeout=max(0.0, deadline - time.monotonic()))
+    except subprocess.TimeoutExpired:
+        return False
+    return True
+
+
+def _stop(process: subprocess.Popen[bytes], *readers: _PipeReader) -> None:
     with contextlib.suppress(OSError):
         process.kill()
-    try:
-        process.communicate(timeout=KILL_GRACE_SECONDS)
-    except subprocess.TimeoutExpired:  # a child of the command still holds the pipes
-        for stream in (process.stdout, process.stderr):
-            if stream is not None:
-                stream.close()
-        process.wait()
+    process.wait()
+    # A child of the command may still hold the pipes: its readers are then left behind (daemon threads).
+    grace = time.monotonic() + KILL_GRACE_SECONDS
+    for reader in readers:
+        reader.wait(grace)
+        reader.close()
 
 
 def _status(code: int) -> str:

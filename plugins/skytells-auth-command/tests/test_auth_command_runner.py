@@ -8,7 +8,7 @@ import sys
 
 import pytest
 from auth_command_helpers import LOCKED_VAULT, PRINT_VAULT_TOKEN, python_command
-from skytells_auth_command.runner import TokenCommand, run_token_command
+from skytells_auth_command.runner import MAX_STDOUT, STDERR_TAIL, TokenCommand, run_token_command
 
 from skytells.errors import AuthError, UsageError
 from skytells.exitcodes import ExitCode
@@ -150,6 +150,36 @@ def test_long_stderr_keeps_its_last_lines():
 
     assert "line 47 / line 48 / line 49" in str(caught.value)
     assert "line 10" not in str(caught.value)
+
+
+# Writes N bytes to stdout, then waits as an endless command would.
+FLOOD = "import sys, time; sys.stdout.buffer.write(b'k' * int(sys.argv[1])); sys.stdout.flush(); time.sleep(60)"
+
+
+@pytest.mark.parametrize("size", [MAX_STDOUT + 1, 64 * MAX_STDOUT])
+def test_a_command_printing_too_much_on_stdout_is_stopped_without_waiting_for_its_end(size):
+    # Without a bound the runner would hold it all and wait for the timeout: the message tells which happened.
+    with pytest.raises(AuthError) as caught:
+        run(python_command(FLOOD, str(size)), timeout=30)
+
+    assert str(caught.value) == (f"The token command ({os.path.basename(sys.executable)}) printed more than "
+                                 f"{MAX_STDOUT // 1024} KiB on stdout and was stopped; it must print only the token.")
+    assert caught.value.exit_code == ExitCode.AUTH
+
+
+def test_stdout_up_to_the_limit_is_read():
+    padding = MAX_STDOUT - len(TOKEN) - 1  # blank lines, which are ignored
+    assert run(python_command(f"import sys; sys.stdout.write({TOKEN!r} + '\\n' * {padding + 1})")) == TOKEN
+
+
+def test_a_flood_on_stderr_is_read_to_its_end_and_only_its_tail_kept():
+    lines = 64 * STDERR_TAIL // len("noise\n")
+    command = python_command(f"import sys; sys.stderr.write('noise\\n' * {lines} + 'last words\\n'); sys.exit(1)")
+
+    with pytest.raises(AuthError) as caught:
+        run(command, timeout=30)
+
+    assert str(caught.value).endswith("exited with status 1: noise / noise / last words.")
 
 
 def test_unbalanced_quotes_are_a_usage_error():

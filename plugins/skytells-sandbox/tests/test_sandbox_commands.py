@@ -207,14 +207,34 @@ def test_serve_reports_a_taken_port():
     assert f"cannot listen on 127.0.0.1:{port}" in app.stderr.getvalue()
 
 
-@pytest.mark.parametrize("stop_signal", [signal.SIGINT, signal.SIGTERM])
-def test_foreground_server_runs_until_stopped(stop_signal):
+# How the server is started: as a module, and as the CLI's command.
+SERVER_PROGRAMS = {
+    "module": [sys.executable, "-m", "skytells_sandbox"],
+    "command": [sys.executable, "-m", "skytells", "sandbox"],
+}
+
+
+def _inherit(disposition):
+    """A preexec_fn giving the child SIGINT's ``disposition``, whatever the test runner's own is.
+
+    ``SIG_IGN`` is what a shell gives a background job (``skytells sandbox &``).
+    """
+    return lambda: signal.signal(signal.SIGINT, disposition)
+
+
+@pytest.mark.parametrize("stop_signal", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+@pytest.mark.parametrize(
+    "inherited", [signal.SIG_DFL, signal.SIG_IGN], ids=["sigint-default", "sigint-ignored"]
+)
+@pytest.mark.parametrize("program", sorted(SERVER_PROGRAMS))
+def test_foreground_server_runs_until_stopped(program, inherited, stop_signal):
     process = subprocess.Popen(
-        [sys.executable, "-m", "skytells_sandbox", "--port", "0", "--auto-approve"],
+        [*SERVER_PROGRAMS[program], "--port", "0", "--auto-approve"],
         stdin=subprocess.DEVNULL,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        preexec_fn=_inherit(inherited),
     )
     try:
         stderr = LineReader(process.stderr)
