@@ -9,10 +9,11 @@ message.
 from __future__ import annotations
 
 import enum
-import math
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
+from skytells import values
 from skytells.errors import AuthError, NetworkError, ServerError
 from skytells.http import HttpClient, Response
 from skytells.sanitize import terminal_safe
@@ -26,22 +27,9 @@ MAX_EXPIRES_IN = 3600.0
 MAX_RETRY_AFTER = 60.0
 
 
-def _number(value: Any) -> float | None:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return None
-    try:
-        number = float(value)
-    except OverflowError:  # an integer of hundreds of digits
-        return None
-    return number if math.isfinite(number) else None  # json.loads accepts NaN and Infinity
-
-
 def clamp_interval(value: Any) -> float:
     """The polling interval to use: 5 s when missing or not positive, kept within 1-60 s."""
-    seconds = _number(value)
-    if seconds is None or seconds <= 0:
-        return DEFAULT_INTERVAL
-    return min(max(seconds, MIN_INTERVAL), MAX_INTERVAL)
+    return values.seconds(value, default=DEFAULT_INTERVAL, minimum=MIN_INTERVAL, maximum=MAX_INTERVAL)
 
 
 def parse_retry_after(value: str | None, now_epoch: float | None = None) -> float | None:
@@ -62,6 +50,53 @@ def parse_retry_after(value: str | None, now_epoch: float | None = None) -> floa
 
         now_epoch = time.time()
     return min(max(when - now_epoch, 0.0), MAX_RETRY_AFTER)
+
+
+@dataclass(frozen=True)
+class TokenSet:
+    """Tokens from a token endpoint (RFC 6749 section 5.1), checked by :func:`parse_tokens`."""
+
+    access_token: str = field(repr=False)
+    token_type: str = "Bearer"
+    refresh_token: str | None = field(default=None, repr=False)
+    #: Seconds the access token lives, when the server says (at most values.MAX_TOKEN_LIFETIME).
+    expires_in: float | None = None
+    scopes: tuple[str, ...] | None = None
+
+
+def malformed(host: str, status: int, problem: str) -> ServerError:
+    """The error for an answer whose shape the CLI cannot use."""
+    return ServerError(f"{host} sent an answer the CLI cannot use (HTTP {status}, {problem}).")
+
+
+def parse_tokens(response: Response, host: str) -> TokenSet:
+    """Check a token endpoint's successful answer, whatever the dialect; ServerError naming ``host`` if unusable.
+
+    The access and refresh tokens must be printable ASCII of sane length
+    (values.printable_token), or the answer is refused. The rest is advice a
+    client may set aside: unusable scopes (the console's ``scopes`` or the
+    standard ``scope``) count as absent, which RFC 6749 section 5.1 reads as
+    "as requested"; an unusable ``expires_in`` counts as unknown and an absurd
+    one is cut to 10 years; an unusable ``token_type`` is taken as Bearer, the
+    only kind the CLI sends.
+    """
+    body = response.body()
+    if not isinstance(body, dict) or body.get("access_token") is None:
+        raise malformed(host, response.status, "approved without an 'access_token'")
+    secrets: dict[str, Any] = {}
+    for name in ("access_token", "refresh_token"):
+        try:
+            secrets[name] = values.optional(partial(values.printable_token, strip=True), body.get(name))
+        except values.BadValue as problem:
+            raise malformed(host, response.status, f"its {name!r} {problem}") from None
+    scopes = body.get("scopes") if body.get("scopes") is not None else body.get("scope")
+    return TokenSet(
+        access_token=secrets["access_token"],
+        token_type=values.if_usable(values.token_type, body.get("token_type")) or "Bearer",
+        refresh_token=secrets["refresh_token"],
+        expires_in=values.seconds(body.get("expires_in"), default=None, maximum=values.MAX_TOKEN_LIFETIME),
+        scopes=values.if_usable(values.scope_list, scopes),
+    )
 
 
 @dataclass(frozen=True)
@@ -127,14 +162,6 @@ _STANDARD_ERRORS = {
 _CONSOLE_STATUSES = {428: PollOutcome.PENDING, 403: PollOutcome.DENIED, 410: PollOutcome.EXPIRED}
 
 
-def _scopes(value: Any) -> tuple[str, ...] | None:
-    if isinstance(value, str):
-        value = value.replace(",", " ").split()
-    if isinstance(value, list) and all(isinstance(s, str) for s in value):
-        return tuple(value)
-    return None
-
-
 class DeviceGrantClient:
     """The client side of the device grant, whatever the dialect.
 
@@ -164,15 +191,12 @@ class DeviceGrantClient:
             if not isinstance(value, str) or not value.strip() or len(value) > limit:
                 raise self._malformed(response, f"missing or bad {name!r}")
         complete = body.get("verification_uri_complete")
-        expires_in = _number(body.get("expires_in"))
-        if expires_in is None or expires_in <= 0:
-            expires_in = DEFAULT_EXPIRES_IN
         return DeviceAuthorization(
             device_code=device_code,
             user_code=user_code.strip(),
             verification_uri=uri.strip(),
             verification_uri_complete=complete.strip() if isinstance(complete, str) and len(complete) <= 2048 else None,
-            expires_in=min(expires_in, MAX_EXPIRES_IN),
+            expires_in=values.seconds(body.get("expires_in"), default=DEFAULT_EXPIRES_IN, maximum=MAX_EXPIRES_IN),
             interval=clamp_interval(body.get("interval")),
         )
 
@@ -183,17 +207,9 @@ class DeviceGrantClient:
         except NetworkError as error:
             return PollResult(PollOutcome.RETRY, detail=error.message)
         if response.status == 200:
-            body = response.body()
-            token = body.get("access_token") if isinstance(body, dict) else None
-            if not isinstance(token, str) or not token.strip() or len(token) > 8192:
-                raise self._malformed(response, "approved without a usable 'access_token'")
-            token_type = body.get("token_type")
-            refresh_token = body.get("refresh_token")
-            return PollResult(PollOutcome.APPROVED, access_token=token.strip(),
-                              token_type=token_type if isinstance(token_type, str) else "Bearer",
-                              scopes=_scopes(body.get("scopes", body.get("scope"))),
-                              refresh_token=refresh_token if isinstance(refresh_token, str) and refresh_token else None,
-                              expires_in=_number(body.get("expires_in")))
+            tokens = parse_tokens(response, self.host)
+            return PollResult(PollOutcome.APPROVED, access_token=tokens.access_token, token_type=tokens.token_type,
+                              scopes=tokens.scopes, refresh_token=tokens.refresh_token, expires_in=tokens.expires_in)
         code = response.error_code()
         # describe(hide=...): a server may echo the device code in an error text; it must not reach the terminal.
         if response.status in (400, 401) and code in _STANDARD_ERRORS:
@@ -217,7 +233,7 @@ class DeviceGrantClient:
         return ServerError(f"{self.host} {what}: {response.describe()}.")
 
     def _malformed(self, response: Response, problem: str) -> ServerError:
-        return ServerError(f"{self.host} sent an answer the CLI cannot use (HTTP {response.status}, {problem}).")
+        return malformed(self.host, response.status, problem)
 
 
 class ConsoleClient(DeviceGrantClient):

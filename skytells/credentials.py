@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from skytells import values
+from skytells.errors import AuthError, StoreError
 from skytells.masking import mask
+from skytells.sanitize import terminal_safe
 
 #: Credential fields of the official CLI's ``credentials.json``.
 OFFICIAL_SECRET_FIELDS = ("token", "access_key", "api_key")
@@ -21,13 +25,45 @@ def now_ms() -> int:
 
 
 def local_time(milliseconds: object, missing: str = "-") -> str:
-    """An epoch-milliseconds stamp as local ISO 8601 time; ``missing`` when there is none."""
+    """An epoch-milliseconds stamp as local ISO 8601 time; ``missing`` when there is none or it is out of range."""
     import datetime
 
-    if not isinstance(milliseconds, int | float) or isinstance(milliseconds, bool):
+    try:
+        moment_ms = values.epoch_ms(milliseconds)
+    except values.BadValue:
         return missing
-    moment = datetime.datetime.fromtimestamp(milliseconds / 1000, tz=datetime.timezone.utc)
+    moment = datetime.datetime.fromtimestamp(moment_ms / 1000, tz=datetime.timezone.utc)
     return moment.astimezone().isoformat(timespec="seconds")
+
+
+#: The facts this CLI keeps under ``meta[<credential>]``, each with its check (values.py).
+FACT_CHECKS: dict[str, Callable[[object], Any]] = {
+    "method": values.text_fact,
+    "host": values.text_fact,
+    "issuer": values.text_fact,
+    "client_id": values.text_fact,
+    "token_type": values.token_type,
+    "scopes": values.scope_list,
+    "expires_at": values.epoch_ms,
+    "saved_at": values.epoch_ms,
+}
+
+
+def read_facts(info: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
+    """The usable facts of one ``meta`` entry, and why each unusable one is not (by name).
+
+    Facts that are absent (or JSON null) are in neither; other keys are left alone.
+    """
+    facts: dict[str, Any] = {}
+    problems: dict[str, str] = {}
+    for name, check in FACT_CHECKS.items():
+        if info.get(name) is None:
+            continue
+        try:
+            facts[name] = check(info[name])
+        except values.BadValue as problem:
+            problems[name] = str(problem)
+    return facts, problems
 
 
 @dataclass(frozen=True)
@@ -50,8 +86,30 @@ class Credential:
     issuer: str | None = None
     client_id: str | None = None
 
+    def __post_init__(self) -> None:
+        """Refuse a credential no login should produce, whichever authenticator built it (values.py has the rules)."""
+        for name, check in _CREDENTIAL_CHECKS:
+            value = getattr(self, name)
+            if value is None and name != "token":
+                continue
+            try:
+                object.__setattr__(self, name, check(value))
+            except values.BadValue as problem:
+                raise AuthError(f"The credential from the {terminal_safe(self.method, 40)!r} login at "
+                                f"{terminal_safe(self.host, 100)} is unusable: its {name!r} {problem}.",
+                                hint="Nothing was saved; run skytells login again.") from None
+
     def __str__(self) -> str:
         return f"{mask(self.token)} ({self.method} login at {self.host})"
+
+
+_CREDENTIAL_CHECKS: tuple[tuple[str, Callable[[object], Any]], ...] = (
+    ("token", values.printable_token),
+    ("refresh_token", values.printable_token),
+    ("scopes", values.scope_list),
+    ("token_type", values.token_type),
+    ("expires_at", values.epoch_ms),
+)
 
 
 @dataclass
@@ -121,23 +179,32 @@ class StoredCredentials:
             info["scopes"] = list(credential.scopes)
         self.meta["token"] = info
 
+    def facts(self, name: str) -> dict[str, Any]:
+        """The usable facts stored about credential ``name`` (an unusable one counts as unknown)."""
+        return read_facts(self.meta.get(name, {}))[0]
+
     def token_credential(self) -> Credential | None:
-        """The stored user token with its facts, or None."""
+        """The stored user token with its facts, or None.
+
+        Raises StoreError when the server the token is bound to cannot be
+        read: treating it as unknown would send the token to the default console.
+        """
         if not self.token:
             return None
-        info = self.meta.get("token", {})
-        scopes = info.get("scopes")
-        expires_at = info.get("expires_at")
+        facts, problems = read_facts(self.meta.get("token", {}))
+        if "host" in problems:
+            raise StoreError(f"The stored token's 'meta.token.host' {problems['host']}; it is not used.",
+                             hint="Run skytells login again.")
         return Credential(
             token=self.token,
-            method=str(info.get("method", "unknown")),
-            host=str(info.get("host", "")),
-            scopes=tuple(scopes) if isinstance(scopes, list) else None,
-            token_type=str(info.get("token_type", "Bearer")),
-            expires_at=int(expires_at) if isinstance(expires_at, int | float) else None,
+            method=facts.get("method", "unknown"),
+            host=facts.get("host", ""),
+            scopes=facts.get("scopes"),
+            token_type=facts.get("token_type", "Bearer"),
+            expires_at=facts.get("expires_at"),
             refresh_token=self.refresh_token,
-            issuer=info.get("issuer") if isinstance(info.get("issuer"), str) else None,
-            client_id=info.get("client_id") if isinstance(info.get("client_id"), str) else None,
+            issuer=facts.get("issuer"),
+            client_id=facts.get("client_id"),
         )
 
     def set_secret(self, name: str, value: str, **facts: Any) -> None:

@@ -22,6 +22,7 @@ from cliff import show as cliff_show
 from skytells import entry_index
 from skytells.command_base import Command, DeferredOptionsParser
 from skytells.errors import PluginError
+from skytells.sanitize import displayable
 
 LOG = logging.getLogger(__name__)
 
@@ -118,7 +119,7 @@ class FormatterPlugins:
 
 
 class _LazyFormatters:
-    """Display-command behaviour: formatters from ``FormatterPlugins``, and an exit status.
+    """Display-command behaviour: formatters from ``FormatterPlugins``, terminal-safe cells, and an exit status.
 
     cliff's display commands always exit 0; ``take_action`` may set
     ``self.exit_code`` (for example 4 for an invalid token) after producing
@@ -137,6 +138,11 @@ class _LazyFormatters:
         self.exit_code = 0
         super().run(parsed_args)  # type: ignore[misc]
         return int(self.exit_code)
+
+    def produce_output(self, parsed_args: argparse.Namespace, column_names: Any, data: Any) -> int:
+        # Every display command's cells pass here: stored and server text reaches no formatter raw.
+        return super().produce_output(  # type: ignore[misc,no-any-return]
+            parsed_args, displayable(column_names), displayable(data, shell=parsed_args.formatter == "shell"))
 
 
 class ShowOne(_LazyFormatters, cliff_show.ShowOne, Command):

@@ -8,10 +8,11 @@ space-separated. Tokens from such servers are opaque strings of any format.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
-from skytells.console_api import DEVICE_GRANT_TYPE, DeviceGrantClient, _number
+from skytells import values
+from skytells.console_api import DEVICE_GRANT_TYPE, DeviceGrantClient, TokenSet, parse_tokens
 from skytells.errors import AuthError, ServerError, UsageError
 from skytells.http import HttpClient, Response
 from skytells.sanitize import terminal_safe
@@ -44,17 +45,6 @@ class ServerMetadata:
         if self.openid:
             wanted.append(OPENID)
         return tuple(wanted)
-
-
-@dataclass(frozen=True)
-class TokenSet:
-    """Tokens from a token endpoint."""
-
-    access_token: str = field(repr=False)
-    token_type: str = "Bearer"
-    refresh_token: str | None = field(default=None, repr=False)
-    expires_in: float | None = None
-    scopes: tuple[str, ...] | None = None
 
 
 def well_known_urls(issuer: ServiceUrl) -> list[tuple[ServiceUrl, bool]]:
@@ -117,8 +107,8 @@ def _metadata(data: dict[str, Any], issuer: ServiceUrl, is_oidc: bool) -> Server
             raise ServerError(f"{host} does not offer the device flow (no {name} in its metadata).")
         return url
 
-    scopes = data.get("scopes_supported")
-    scopes_supported = tuple(s for s in scopes if isinstance(s, str)) if isinstance(scopes, list) else None
+    # RECOMMENDED only (RFC 8414 section 2): an unusable list counts as absent.
+    scopes_supported = values.if_usable(values.scope_list, data.get("scopes_supported"))
     userinfo = optional("userinfo_endpoint")
     return ServerMetadata(
         issuer=issuer.text,
@@ -128,23 +118,6 @@ def _metadata(data: dict[str, Any], issuer: ServiceUrl, is_oidc: bool) -> Server
         userinfo_endpoint=userinfo,
         scopes_supported=scopes_supported,
         openid=is_oidc or (userinfo is not None and OPENID in (scopes_supported or ())),
-    )
-
-
-def _token_set(response: Response, host: str) -> TokenSet:
-    body = response.body()
-    token = body.get("access_token") if isinstance(body, dict) else None
-    if not isinstance(token, str) or not token.strip():
-        raise ServerError(f"{host} answered without a usable access token (HTTP {response.status}).")
-    refresh = body.get("refresh_token")
-    scope = body.get("scope")
-    token_type = body.get("token_type")
-    return TokenSet(
-        access_token=token.strip(),
-        token_type=token_type if isinstance(token_type, str) else "Bearer",
-        refresh_token=refresh if isinstance(refresh, str) and refresh else None,
-        expires_in=_number(body.get("expires_in")),
-        scopes=tuple(scope.split()) if isinstance(scope, str) else None,
     )
 
 
@@ -183,7 +156,7 @@ class OAuthClient(DeviceGrantClient):
         response = self.endpoints.request("POST", self.metadata.token_endpoint, form={
             "grant_type": "refresh_token", "refresh_token": refresh_token, "client_id": self.client_id})
         if response.status == 200:
-            return _token_set(response, self.host)
+            return parse_tokens(response, self.host)
         if response.status in (400, 401):
             raise AuthError(f"{self.host} refused to refresh the session ({response.describe()}).",
                             hint="Run skytells login again.")

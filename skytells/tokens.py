@@ -17,6 +17,7 @@ from skytells.credentials import Credential, StoredCredentials, now_ms
 from skytells.errors import AuthError
 from skytells.masking import mask
 from skytells.stores.base import CredentialStore
+from skytells.values import expiry_ms
 
 if TYPE_CHECKING:
     from skytells.oauth import OAuthClient
@@ -72,7 +73,7 @@ def _refreshed(credential: Credential) -> Credential:
         token=tokens.access_token,
         token_type=tokens.token_type,
         refresh_token=tokens.refresh_token or credential.refresh_token,
-        expires_at=now_ms() + int(tokens.expires_in * 1000) if tokens.expires_in else None,
+        expires_at=expiry_ms(tokens.expires_in, now_ms()),
         scopes=tokens.scopes or credential.scopes,
     )
 

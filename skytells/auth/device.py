@@ -87,6 +87,7 @@ class DeviceAuthenticator(Authenticator):
             )
         assert result.access_token is not None  # guaranteed for APPROVED
         from skytells.credentials import now_ms
+        from skytells.values import expiry_ms
 
         return Credential(
             token=result.access_token,
@@ -94,7 +95,7 @@ class DeviceAuthenticator(Authenticator):
             host=login.server,
             scopes=result.scopes if result.scopes is not None else login.scopes,
             token_type=result.token_type,
-            expires_at=now_ms() + int(result.expires_in * 1000) if result.expires_in else None,
+            expires_at=expiry_ms(result.expires_in, now_ms()),
             refresh_token=result.refresh_token,
             issuer=login.issuer,
             client_id=login.client_id,

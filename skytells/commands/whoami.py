@@ -54,7 +54,7 @@ class WhoAmI(ShowOne):
             "token_source": token.source,
             "method": credential.method if credential else "environment",
             "scopes": ",".join(credential.scopes) if credential and credential.scopes else "unknown",
-            "saved_at": local_time(record.meta.get("token", {}).get("saved_at", record.created_at), "unknown")
+            "saved_at": local_time(record.facts("token").get("saved_at", record.created_at), "unknown")
             if credential else "-",
             "expires_at": local_time(credential.expires_at) if credential else "-",
             "server": server,

@@ -10,18 +10,23 @@ profile when it is not called "default"; unknown fields are carried through.
 from __future__ import annotations
 
 import json
+import logging
 from typing import Any
 
-from skytells.credentials import DEFAULT_PROFILE, SECRET_FIELDS, StoredCredentials
+from skytells import values
+from skytells.credentials import DEFAULT_PROFILE, OFFICIAL_SECRET_FIELDS, SECRET_FIELDS, StoredCredentials, read_facts
 from skytells.errors import StoreError
+from skytells.sanitize import terminal_safe
 
 KNOWN_FIELDS = (*SECRET_FIELDS, "created_at", "meta", "profiles", "profile")
 MAX_PROFILE_NAME = 64
+LOG = logging.getLogger(__name__)
+_warned: set[str] = set()  # a file read twice in one run warns once
 
 
 def _unusable(path: str, problem: str) -> StoreError:
     return StoreError(
-        f"The credentials file {path} {problem}; it was left untouched.",
+        f"The credentials file {terminal_safe(path, 4096)} {problem}; it was left untouched.",
         hint="Fix it, or move it aside and log in again.",
     )
 
@@ -32,24 +37,47 @@ def valid_profile_name(name: object) -> bool:
             and all(c.isascii() and (c.isalnum() or c in "-_.") for c in name))
 
 
+def _warn_once(message: str) -> None:
+    if message not in _warned:
+        _warned.add(message)
+        LOG.warning("%s", message)
+
+
+def _check_meta(meta: dict[str, dict[str, Any]], path: str, where: str) -> None:
+    """Refuse the file when the token's server is unreadable; warn about other unusable facts.
+
+    The token's ``host`` decides where the token may be sent, so it cannot
+    be guessed; any other fact (method, scopes, expiry, times, issuer,
+    client id, token type) is only treated as unknown. The file keeps the
+    facts as they are: nothing is dropped from it.
+    """
+    for entry in OFFICIAL_SECRET_FIELDS:
+        _facts, problems = read_facts(meta.get(entry, {}))
+        for name, problem in problems.items():
+            field = f"{where}'meta.{entry}.{name}'"
+            if entry == "token" and name == "host":
+                raise _unusable(path, f"has a {field} that {problem}")
+            _warn_once(f"The credentials file {terminal_safe(path, 4096)} has a {field} that {problem}; "
+                       "it is treated as unknown.")
+
+
 def _parse_profile(data: dict[str, Any], path: str, where: str) -> StoredCredentials:
+    """One profile's fields; a secret or ``created_at`` that fails its check (values.py) makes the file unusable."""
     record = StoredCredentials()
     for name in SECRET_FIELDS:
         value = data.get(name)
-        if value is not None and not isinstance(value, str):
-            raise _unusable(path, f"has a {where}{name!r} that is not a string")
-        setattr(record, name, value or None)
-    created_at = data.get("created_at")
-    if created_at is not None:
-        if isinstance(created_at, bool) or not isinstance(created_at, int | float) or created_at != created_at:
-            raise _unusable(path, f"has a {where}'created_at' that is not a number")
         try:
-            record.created_at = int(created_at)
-        except OverflowError:
-            raise _unusable(path, f"has a {where}'created_at' that is not a number") from None
+            setattr(record, name, None if value in (None, "") else values.printable_token(value))
+        except values.BadValue as problem:
+            raise _unusable(path, f"has a {where}{name!r} that {problem}") from None
+    try:
+        record.created_at = values.optional(values.epoch_ms, data.get("created_at"))
+    except values.BadValue as problem:
+        raise _unusable(path, f"has a {where}'created_at' that {problem}") from None
     meta = data.get("meta", {})
     if not isinstance(meta, dict) or not all(isinstance(v, dict) for v in meta.values()):
         raise _unusable(path, f"has a {where}'meta' that is not an object of objects")
+    _check_meta(meta, path, where)
     record.meta = meta
     record.extra = {k: v for k, v in data.items() if k not in KNOWN_FIELDS}
     return record

@@ -124,22 +124,23 @@ def test_poll_sends_device_code_and_grant_type(requests_mock: Any, unit_api: Con
 
 
 @pytest.mark.parametrize(("body", "scopes", "token_type"), [
-    ({"access_token": " tok-1 ", "token_type": "Bearer", "scopes": ["inference", "keys.read"]},
+    ({"access_token": " tok-1-abcdef ", "token_type": "Bearer", "scopes": ["inference", "keys.read"]},
      ("inference", "keys.read"), "Bearer"),
-    ({"data": {"access_token": "tok-1", "scope": "inference projects.read"}}, ("inference", "projects.read"), "Bearer"),
-    ({"access_token": "tok-1", "scope": "inference,account.read", "token_type": "bearer"},
+    ({"data": {"access_token": "tok-1-abcdef", "scope": "inference projects.read"}},
+     ("inference", "projects.read"), "Bearer"),
+    ({"access_token": "tok-1-abcdef", "scope": "inference,account.read", "token_type": "bearer"},
      ("inference", "account.read"), "bearer"),
-    ({"access_token": "tok-1", "scopes": [1, 2], "token_type": 7}, None, "Bearer"),
+    ({"access_token": "tok-1-abcdef", "scopes": [1, 2], "token_type": 7}, None, "Bearer"),
 ])
 def test_poll_approved(requests_mock: Any, unit_api: ConsoleClient, body: dict[str, Any],
                        scopes: tuple[str, ...] | None, token_type: str) -> None:
     requests_mock.post(TOKEN_URL, json=body)
     result = unit_api.poll_device_token(DEVICE_CODE)
     assert result.outcome is PollOutcome.APPROVED
-    assert result.access_token == "tok-1"
+    assert result.access_token == "tok-1-abcdef"
     assert result.scopes == scopes
     assert result.token_type == token_type
-    assert "tok-1" not in repr(result)
+    assert "tok-1-abcdef" not in repr(result)
 
 
 @pytest.mark.parametrize("text", [
