@@ -1,4 +1,8 @@
-"""Console-script entry point: ``skytells``."""
+"""Console-script entry point: ``skytells``.
+
+The one place where a run begins: it installs the redacting streams
+(``skytells.streams``) before anything is written.
+"""
 
 from __future__ import annotations
 
@@ -6,12 +10,25 @@ import gc
 import os
 import sys
 
+from skytells import redaction, streams
 from skytells.exitcodes import ExitCode
 
 
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI with ``argv`` (default: the process arguments); return the exit code."""
-    args = sys.argv[1:] if argv is None else argv
+    own_process = argv is None
+    redaction.reset()
+    originals = streams.install()
+    try:
+        return _run(sys.argv[1:] if argv is None else argv, own_process)
+    finally:
+        # A process of its own keeps the wrappers to the end: a traceback printed after main() returns
+        # (--debug) is redacted too. A caller running the CLI in its own process gets its streams back.
+        if not own_process:
+            streams.restore(originals)
+
+
+def _run(args: list[str], own_process: bool) -> int:
     if args == ["--version"]:
         # Printing the version needs nothing else: answer before cliff is imported, with cliff's words.
         from skytells import __version__
@@ -23,7 +40,6 @@ def main(argv: list[str] | None = None) -> int:
     # the collector would walk them over and over while they are created, and once more at exit
     # (benchmarks/startup.py shows the cost). They are frozen (never walked again) and collection
     # resumes for the command's own work. Callers in the same process (tests) keep their collector.
-    own_process = argv is None
     if own_process:
         gc.disable()
     try:

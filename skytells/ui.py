@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterator
 from typing import IO, Any
 
 from skytells.errors import UsageError
+from skytells.redaction import registered
 
 
 def _is_tty(stream: IO[Any]) -> bool:
@@ -94,7 +95,7 @@ class Terminal:
         """Ask for a secret without echoing it (requires a terminal)."""
         import getpass
 
-        return getpass.getpass(f"{prompt}: ", stream=self.stderr)
+        return registered(getpass.getpass(f"{prompt}: ", stream=self.stderr))
 
     def confirm(self, question: str, *, refuse_without_terminal: str | None = None) -> bool:
         """Ask a yes/no question (default no).
@@ -117,4 +118,4 @@ class Terminal:
         line = self.stdin.readline()
         if not line.strip():
             raise UsageError(f"No {what} on standard input.")
-        return line.strip()
+        return registered(line.strip())
