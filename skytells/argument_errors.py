@@ -56,13 +56,13 @@ def without_values(message: str, words: Sequence[str], parser: argparse.Argument
     return message
 
 
-def unrecognized(extras: Sequence[str]) -> str:
-    """argparse's "unrecognized arguments" message, each value shown as :func:`shown` shows it."""
-    return "unrecognized arguments: " + " ".join(shown(word) for word in extras)
-
-
 def guard(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
-    """Make ``parser``'s errors never echo a value typed on the command line; return it."""
+    """Make ``parser``'s errors never echo a value typed on the command line; return it.
+
+    The parser remembers the words of each parse, and its ``error`` shows
+    each of them as :func:`shown` does, wherever argparse quoted it
+    ("unrecognized arguments: ...", "invalid choice: '...'", ...).
+    """
     words: list[str] = []
     parse_known_args = parser.parse_known_args
     report = parser.error
@@ -72,16 +72,9 @@ def guard(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
         words[:] = list(sys.argv[1:] if args is None else args)
         return parse_known_args(args, namespace)
 
-    def parse_args(args: Sequence[str] | None = None, namespace: argparse.Namespace | None = None) -> Any:
-        parsed, extras = parser.parse_known_args(args, namespace)
-        if extras:
-            parser.error(unrecognized(extras))
-        return parsed
-
     def error(message: str) -> Any:
         return report(without_values(message, words, parser))
 
     parser.parse_known_args = remembering_parse_known_args  # type: ignore[method-assign]
-    parser.parse_args = parse_args  # type: ignore[method-assign]
     parser.error = error  # type: ignore[method-assign]
     return parser

@@ -13,7 +13,7 @@ It masks
   and JSON fields) or a server's answer (``access_token``,
   ``refresh_token``, ``device_code``, ... in ``skytells.http``);
 - anything shaped like a Skytells credential (``sk_pat_...``,
-  ``sk_proj_...``, ``sk_...``), registered or not.
+  ``sk_proj_...``, ``sk_`` and a random-looking key), registered or not.
 
 A registered secret is masked wherever :data:`PIECE_LENGTH` or more of its
 characters appear in a row, not only whole: a message cut at its length
@@ -44,8 +44,11 @@ PIECE_LENGTH = 12
 MAX_SECRET_LENGTH = 16384
 #: JSON nodes looked at in one server answer for secret-named fields.
 MAX_FIELDS_WALKED = 10000
-#: Anything shaped like a Skytells credential: ``sk_`` and at least 8 characters of a key body.
-CREDENTIAL_SHAPE = re.compile(r"(?<![A-Za-z0-9])sk_[A-Za-z0-9_-]{8,}")
+#: Anything shaped like a Skytells credential: ``sk_pat_`` or ``sk_proj_`` and a key body of 8 characters
+#: or more, or ``sk_`` and a random-looking one (16 characters or more, a digit among them). An identifier
+#: such as ``sk_missing_module`` is not one.
+CREDENTIAL_SHAPE = re.compile(r"(?<![A-Za-z0-9])sk_(?:(?:pat|proj)_[A-Za-z0-9_-]{8,}"
+                              r"|(?=[A-Za-z_-]*[0-9])[A-Za-z0-9_-]{16,})")
 #: Field names (of JSON, forms and stored records) whose values are secrets.
 SECRET_FIELD_NAMES = frozenset({"access_token", "refresh_token", "id_token", "token", "device_code",
                                 "client_secret", "api_key", "access_key", "password", "code_verifier"})
