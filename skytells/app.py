@@ -2,26 +2,32 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
-import re
 from typing import Any
 
 from cliff.app import App
 
-from skytells import __version__
+from skytells import __version__, redaction
+from skytells.argument_errors import guard, shown
 from skytells.command_manager import LazyCommandManager
 from skytells.errors import SkytellsError
 from skytells.exitcodes import ExitCode
 
 DESCRIPTION = "Sign in to Skytells and manage the credentials of this machine."
-_CREDENTIAL_WORD = re.compile(r"sk_[A-Za-z]+_[A-Za-z0-9_-]+")
 
 
-def redact_credentials(text: str) -> str:
-    """``text`` with every credential-looking word (``sk_pat_...``, ``sk_proj_...``) masked."""
-    from skytells.masking import mask
+def register_stored_secrets() -> None:
+    """Register the stored credentials, for a message shown before the command opened the store.
 
-    return _CREDENTIAL_WORD.sub(lambda found: mask(found.group()), text)
+    A message can quote what the user typed (a stored token pasted after
+    ``--scopes``) before the command read the store. A store that cannot
+    be read is the command's to report, not this lookup's.
+    """
+    from skytells import session
+
+    with contextlib.suppress(Exception):  # a store that cannot be read has nothing to mask
+        session.open_store().load()  # the store opened there registers what it holds
 
 
 class ConsoleFormatter(logging.Formatter):
@@ -36,6 +42,17 @@ class ConsoleFormatter(logging.Formatter):
         if record.levelno >= logging.WARNING:
             return f"warning: {message}"
         return message
+
+
+class RedactingFormatter(logging.Formatter):
+    """Wraps a handler's formatter so that what it writes (message, traceback) passes the redaction step."""
+
+    def __init__(self, inner: logging.Formatter | None) -> None:
+        super().__init__()
+        self.inner = inner or logging.Formatter()
+
+    def format(self, record: logging.LogRecord) -> str:
+        return redaction.redact(self.inner.format(record), message=True)
 
 
 class SkytellsApp(App):
@@ -53,30 +70,39 @@ class SkytellsApp(App):
     def build_option_parser(self, description: str | None, version: str | None,
                             argparse_kwargs: dict[str, Any] | None = None) -> Any:
         # "skytells" also under ``python -m skytells``, where argv[0] is __main__.py.
-        parser = super().build_option_parser(description, version, {"prog": self.NAME, **(argparse_kwargs or {})})
+        parser = guard(super().build_option_parser(description, version,
+                                                   {"prog": self.NAME, **(argparse_kwargs or {})}))
         parser.add_argument("--profile", metavar="NAME",
                             help="Use this credentials profile (default: $SKYTELLS_PROFILE, else the default profile).")
         return parser
 
     def initialize_app(self, argv: list[str]) -> None:
+        from skytells import settings
+
+        for name in settings.CREDENTIAL_ENV:  # credentials of the environment are in play from the start
+            settings.credential_from_env(name)
+        redaction.REDACTOR.before_first_message(register_stored_secrets)
         if self.options.profile is not None:
-            from skytells import settings
             from skytells.stores.document import valid_profile_name
 
             if not valid_profile_name(self.options.profile):
                 self.stderr.write("error: a profile name is 1-64 letters, digits, '-', '_' or '.'.\n")
                 raise SystemExit(ExitCode.USAGE)
-            if redact_credentials(self.options.profile) != self.options.profile:  # never echoed back later
+            if redaction.shaped_like_credential(self.options.profile):  # never saved as a profile name
                 self.stderr.write("error: --profile was given a credential, not a profile name.\n")
                 raise SystemExit(ExitCode.USAGE)
             settings.profile_override = self.options.profile
 
     def configure_logging(self) -> None:
+        from skytells.streams import RedactingStream
+
         super().configure_logging()
         root = logging.getLogger()
         for handler in root.handlers:
             if isinstance(handler, logging.StreamHandler) and not isinstance(handler, logging.FileHandler):
                 handler.setFormatter(ConsoleFormatter(self.CONSOLE_MESSAGE_FORMAT))
+            if not isinstance(getattr(handler, "stream", None), RedactingStream):  # the --log-file
+                handler.setFormatter(RedactingFormatter(handler.formatter))
         # Third-party libraries' debug chatter (urllib3) only at -vv and above.
         if self.options.verbose_level < 2:
             logging.getLogger("urllib3").setLevel(logging.WARNING)
@@ -101,16 +127,9 @@ class SkytellsApp(App):
         raise SystemExit(ExitCode.OK)
 
     def prepare_to_run_command(self, cmd: Any) -> None:
-        # argparse quotes rejected arguments in its errors; a token pasted there must not be echoed.
+        # argparse quotes rejected arguments in its errors; a token typed there must not be echoed.
         build_parser = cmd.get_parser
-
-        def get_parser(prog_name: str) -> Any:
-            parser = build_parser(prog_name)
-            report = parser.error
-            parser.error = lambda message: report(redact_credentials(message))
-            return parser
-
-        cmd.get_parser = get_parser
+        cmd.get_parser = lambda prog_name: guard(build_parser(prog_name))
 
     def run_subcommand(self, argv: list[str]) -> int:
         try:
@@ -138,7 +157,7 @@ class SkytellsApp(App):
     def _unknown_command(self, argv: list[str]) -> int:
         from skytells.sanitize import terminal_safe
 
-        word = terminal_safe(redact_credentials(argv[0]), 60)
+        word = terminal_safe(shown(argv[0]), 60)
         self.stderr.write(f"error: '{word}' is not a {self.NAME} command. See '{self.NAME} help'.\n")
         matches = self.get_fuzzy_matches(argv[0]) if not argv[0].startswith("-") else []
         if matches:

@@ -14,6 +14,7 @@ from functools import partial
 from typing import Any
 
 from skytells import values
+from skytells import redaction
 from skytells.errors import AuthError, NetworkError, ServerError
 from skytells.http import HttpClient, Response
 from skytells.sanitize import terminal_safe
@@ -202,6 +203,7 @@ class DeviceGrantClient:
 
     def poll_device_token(self, device_code: str) -> PollResult:
         """Poll the token endpoint once; transient failures come back as RETRY, not as errors."""
+        redaction.register(device_code)  # whatever sends the request: a server may echo it in an error text
         try:
             response = self._send_token_request(device_code)
         except NetworkError as error:
@@ -211,18 +213,17 @@ class DeviceGrantClient:
             return PollResult(PollOutcome.APPROVED, access_token=tokens.access_token, token_type=tokens.token_type,
                               scopes=tokens.scopes, refresh_token=tokens.refresh_token, expires_in=tokens.expires_in)
         code = response.error_code()
-        # describe(hide=...): a server may echo the device code in an error text; it must not reach the terminal.
         if response.status in (400, 401) and code in _STANDARD_ERRORS:
-            return PollResult(_STANDARD_ERRORS[code], detail=response.describe(hide=device_code))
+            return PollResult(_STANDARD_ERRORS[code], detail=response.describe())
         if response.status in _CONSOLE_STATUSES:
-            return PollResult(_CONSOLE_STATUSES[response.status], detail=response.describe(hide=device_code))
+            return PollResult(_CONSOLE_STATUSES[response.status], detail=response.describe())
         if response.status == 429:
             return PollResult(PollOutcome.RETRY, retry_after=parse_retry_after(response.headers.get("retry-after")),
                               detail=f"{self.host} is rate limiting requests (HTTP 429)")
         if response.status >= 500:
             return PollResult(PollOutcome.RETRY, retry_after=parse_retry_after(response.headers.get("retry-after")),
-                              detail=f"{self.host} had a problem ({response.describe(hide=device_code)})")
-        raise AuthError(f"{self.host} refused the device authorization ({response.describe(hide=device_code)}).",
+                              detail=f"{self.host} had a problem ({response.describe()})")
+        raise AuthError(f"{self.host} refused the device authorization ({response.describe()}).",
                         hint="Run skytells login again.")
 
     def _failure(self, what: str, response: Response) -> Exception:

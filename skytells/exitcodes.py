@@ -7,7 +7,7 @@ class ExitCode(IntEnum):
     """Process exit status."""
 
     OK = 0
-    #: Network, server or file-system failure.
+    #: Network, server or file-system failure (a closed or unwritable standard output too).
     FAILURE = 1
     #: Bad flag, argument, token format or scope.
     USAGE = 2
@@ -15,3 +15,5 @@ class ExitCode(IntEnum):
     AUTH = 4
     #: Interrupted by Ctrl-C (128 + SIGINT).
     INTERRUPTED = 130
+    #: The reader of standard output went away (128 + SIGPIPE); nothing more is printed.
+    BROKEN_PIPE = 141

@@ -34,7 +34,10 @@ class HelpCommand(CliffHelpCommand, Command):
         try:
             self.app.command_manager.find_command(parsed_args.cmd)
         except ValueError:
+            from skytells.argument_errors import shown
+
             matches = self.app.get_fuzzy_matches(parsed_args.cmd[0])
             hint = f"Did you mean: {', '.join(matches)}?" if matches else f"See '{self.app.NAME} help'."
-            raise UsageError(f"Unknown command {' '.join(parsed_args.cmd)!r}.", hint=hint) from None
+            typed = " ".join(shown(word) for word in parsed_args.cmd)  # a pasted secret is not echoed
+            raise UsageError(f"Unknown command {typed!r}.", hint=hint) from None
         return super().take_action(parsed_args)

@@ -104,8 +104,13 @@ class Response:
         code = self.data.get("error") if isinstance(self.data, dict) else None
         return code if isinstance(code, str) and len(code) <= 100 else None
 
-    def describe(self, *, hide: str | None = None) -> str:
-        """A short, terminal-safe description of an unsuccessful answer, with ``hide`` (a secret) blanked."""
+    def describe(self) -> str:
+        """A short, terminal-safe description of an unsuccessful answer.
+
+        A secret the server echoes in it is masked (``skytells.redaction``) before the text is cut
+        to length, so that no error message built from it holds one: every credential sent, and
+        every secret a server handed out, was registered when the request went or the answer came.
+        """
         if self.kind == "html":
             return f"HTTP {self.status} with an HTML page instead of JSON (a proxy or captive portal?)"
         if self.kind == "other":
@@ -113,13 +118,19 @@ class Response:
         if self.kind == "empty":
             return f"HTTP {self.status} with an empty body"
         if isinstance(self.data, dict):
+            from skytells import redaction
+
             for key in ("error_description", "message", "error"):
                 text = self.data.get(key)
                 if isinstance(text, str) and text.strip():
-                    if hide:
-                        text = text.replace(hide, "[redacted]")
-                    return f"HTTP {self.status}: {terminal_safe(text, 200)}"
+                    return f"HTTP {self.status}: {terminal_safe(redaction.redact(text), 200)}"
         return f"HTTP {self.status}"
+
+
+def _headers_as_given(request: Any) -> Any:
+    """An explicit no-op auth: without one, requests would take credentials from ~/.netrc for the host
+    and replace the Authorization header the CLI set."""
+    return request
 
 
 class HttpClient:
@@ -149,18 +160,27 @@ class HttpClient:
     def request(self, method: str, path: str | ServiceUrl, *, json_body: Any = None, bearer: str | None = None,
                 headers: dict[str, str] | None = None, form: dict[str, str] | None = None) -> Response:
         """Send one request to ``path`` under the base URL (or to a URL of the same origin); raise
-        NetworkError when no answer arrives."""
+        NetworkError when no answer arrives.
+
+        Every credential it carries (the bearer token, credential headers,
+        secret-named form and JSON fields) is registered with the redaction step first.
+        """
         import requests
+
+        from skytells import redaction
 
         target = self._target(path)
         all_headers = dict(headers or {})
         if bearer is not None:
             all_headers["Authorization"] = f"Bearer {bearer}"
+        redaction.REDACTOR.register_headers(all_headers)
+        redaction.REDACTOR.register_fields(form)
+        redaction.REDACTOR.register_fields(json_body)
         try:
             with _deadline(sum(self.timeout)):
                 try:
                     raw = self._send(requests.Request(method, target.text, json=json_body, data=form,
-                                                      headers=all_headers))
+                                                      headers=all_headers, auth=_headers_as_given))
                 except requests.exceptions.RequestException as error:
                     raise NetworkError(self._explain(error)) from None
                 except UnicodeError:  # a redirect Location that is not UTF-8, or a credential that is not Latin-1
@@ -173,6 +193,7 @@ class HttpClient:
             raise NetworkError(f"{self.host} did not answer in time.") from None
 
     def _target(self, path: str | ServiceUrl) -> ServiceUrl:
+        """The absolute URL of ``path``: under the base URL, or a URL of the same origin."""
         if isinstance(path, ServiceUrl):
             if path.origin != self.url.origin:
                 raise ValueError(f"{path.origin} is not {self.url.origin}")
@@ -193,6 +214,8 @@ class HttpClient:
 
     def _read(self, raw: Any) -> Response:
         import requests
+
+        from skytells import redaction
 
         headers = {k.lower(): v for k, v in raw.headers.items()}
         chunks: list[bytes] = []
@@ -222,6 +245,9 @@ class HttpClient:
             response.data = json.loads(text)
         except (ValueError, RecursionError):  # RecursionError: hostile nesting such as "[[[[..."
             response.kind = "html" if text.lstrip()[:1] == "<" else "other"
+        # Every answer is read here: the secrets a server hands out (access_token, device_code, ...) are
+        # registered before any of them, or an error text echoing one, can be shown.
+        redaction.REDACTOR.register_fields(response.data)
         return response
 
     def _explain(self, error: Exception) -> str:

@@ -1,4 +1,19 @@
-"""Console-script entry point: ``skytells``."""
+"""Console-script entry point: ``skytells``.
+
+The one place where a run begins and ends: it installs the redacting
+streams (``skytells.streams``) before anything is written, and it decides
+how a run ends when standard output cannot be written:
+
+- the reader of a pipe went away (``skytells help | head -1``): silently,
+  with exit status 141 (128 + SIGPIPE, what a shell reports for a tool
+  killed by SIGPIPE);
+- stdout closed (``>&-``) or otherwise unwritable (a full disk): one
+  ``error:`` line on stderr and exit status 1.
+
+Either way there is no traceback, and file descriptor 1 is pointed at the
+null device so that the interpreter's last flush cannot report the error
+again.
+"""
 
 from __future__ import annotations
 
@@ -6,12 +21,34 @@ import gc
 import os
 import sys
 
+from skytells import redaction, streams
 from skytells.exitcodes import ExitCode
 
 
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI with ``argv`` (default: the process arguments); return the exit code."""
-    args = sys.argv[1:] if argv is None else argv
+    own_process = argv is None
+    redaction.reset()
+    originals = streams.install()
+    try:
+        code = _run(sys.argv[1:] if argv is None else argv, own_process)
+        sys.stdout.flush()  # a write error surfaces here, not at interpreter exit
+        return code
+    except streams.OutputLost as lost:
+        if own_process:
+            streams.silence_stdout()
+        if lost.broken_pipe:
+            return int(ExitCode.BROKEN_PIPE)
+        sys.stderr.write(f"error: could not write to standard output: {lost.reason}.\n")
+        return int(ExitCode.FAILURE)
+    finally:
+        # A process of its own keeps the wrappers to the end: a traceback printed after main() returns
+        # (--debug) is redacted too. A caller running the CLI in its own process gets its streams back.
+        if not own_process:
+            streams.restore(originals)
+
+
+def _run(args: list[str], own_process: bool) -> int:
     if args == ["--version"]:
         # Printing the version needs nothing else: answer before cliff is imported, with cliff's words.
         from skytells import __version__
@@ -23,7 +60,6 @@ def main(argv: list[str] | None = None) -> int:
     # the collector would walk them over and over while they are created, and once more at exit
     # (benchmarks/startup.py shows the cost). They are frozen (never walked again) and collection
     # resumes for the command's own work. Callers in the same process (tests) keep their collector.
-    own_process = argv is None
     if own_process:
         gc.disable()
     try:

@@ -11,14 +11,47 @@ from skytells.credentials import Credential, StoredCredentials
 from skytells.stores.base import CredentialStore
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from skytells.console_api import ConsoleClient
 
 
 def open_store() -> CredentialStore:
-    """The credential store chosen by ``SKYTELLS_CREDENTIAL_STORE`` or ``config.json`` (default ``file``)."""
+    """The credential store chosen by ``SKYTELLS_CREDENTIAL_STORE`` or ``config.json`` (default ``file``).
+
+    Every secret the store hands out or saves is registered with the redaction step.
+    """
     name, chosen_by = settings.credential_store_choice()
     store_class: type[CredentialStore] = plugins.choose(plugins.CREDENTIAL_STORES, name, chosen_by=chosen_by)
-    return store_class()
+    return _registering_secrets(store_class())
+
+
+def _registering_secrets(store: CredentialStore) -> CredentialStore:
+    """``store``, its ``load`` and ``update`` registering every secret of the records they see."""
+    from skytells.redaction import REDACTOR
+
+    load, update = store.load, store.update
+
+    def registering_load() -> StoredCredentials:
+        record = load()
+        REDACTOR.register_stored(record)
+        return record
+
+    def registering_update(change: Callable[[StoredCredentials], None]) -> StoredCredentials:
+        def registering_change(record: StoredCredentials) -> None:
+            REDACTOR.register_stored(record)  # what was there before the change
+            change(record)
+
+        saved = update(registering_change)
+        REDACTOR.register_stored(saved)
+        return saved
+
+    try:
+        store.load = registering_load  # type: ignore[method-assign]
+        store.update = registering_update  # type: ignore[method-assign]
+    except AttributeError:  # a store class with __slots__ cannot be wrapped: its secrets are masked once sent
+        pass
+    return store
 
 
 def console_client(server: str | None = None) -> ConsoleClient:

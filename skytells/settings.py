@@ -82,7 +82,10 @@ def config_dir() -> Path:
 
 def credential_from_env(field: str) -> str | None:
     """The credential the environment sets for ``field`` (``token``, ``access_key``, ``api_key``)."""
-    return _env(CREDENTIAL_ENV[field])
+    from skytells.redaction import registered
+
+    value = _env(CREDENTIAL_ENV[field])
+    return registered(value) if value else None
 
 
 def profile_name() -> str | None:

@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterator
 from typing import IO, Any
 
 from skytells.errors import UsageError
+from skytells.redaction import registered
 
 #: The longest line, in characters, read from a prompt or stdin. Tokens and keys are far shorter;
 #: stopping here keeps an endless input (``</dev/zero``, a runaway pipe) from filling the memory.
@@ -117,7 +118,7 @@ class Terminal:
         answer = answer.strip()
         if not answer:
             raise UsageError("Nothing entered.")
-        return answer
+        return registered(answer)
 
     def confirm(self, question: str, *, refuse_without_terminal: str | None = None) -> bool:
         """Ask a yes/no question (default no); the end of input (Ctrl-D) is a no.
@@ -150,7 +151,7 @@ class Terminal:
         line = read_bounded_line(self.stdin, "standard input")
         if line is None or not line.strip():
             raise UsageError(f"No {what} on standard input.")
-        return line.strip()
+        return registered(line.strip())
 
     def _read_hidden(self, prompt: str) -> str | None:
         """Show ``prompt`` and read one line with the terminal's echo off; None at the end of input."""

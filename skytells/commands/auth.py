@@ -83,7 +83,6 @@ class AuthSwitch(Command):
 
     def take_action(self, parsed_args: argparse.Namespace) -> int:
         from skytells import session
-        from skytells.app import redact_credentials
         from skytells.errors import UsageError
         from skytells.sanitize import terminal_safe
         from skytells.ui import Terminal
@@ -93,7 +92,7 @@ class AuthSwitch(Command):
 
         def change(record: Any) -> None:
             if record.profile(name) is None:
-                raise UsageError(f"There is no profile {terminal_safe(redact_credentials(name), 64)!r}.",
+                raise UsageError(f"There is no profile {terminal_safe(name, 64)!r}.",
                                  hint=f"Profiles: {', '.join(record.profile_names())}.")
             record.switch_default(name)
 
@@ -107,8 +106,9 @@ class AuthToken(Command):
 
     def take_action(self, parsed_args: argparse.Namespace) -> int:
         from skytells import session, settings
+        from skytells.streams import write_unredacted
         from skytells.tokens import active_token
 
         active = active_token(session.open_store(), settings.profile_name())
-        self.app.stdout.write(active.token + "\n")
+        write_unredacted(self.app.stdout, active.token + "\n")  # the token is this command's whole output
         return 0

@@ -7,6 +7,7 @@ there are none; ``benchmarks/stress.py`` counts them.
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass, field
 
 from reliability_support import Run, World, fake_pat
@@ -61,8 +62,10 @@ def secret_canary(world: World, sandbox: Sandbox) -> CanaryReport:
         revoked = secret(sandbox.issue_token())
         sandbox.revoke(revoked)
         key = secret(sandbox.issue_project_key())
+        work_token = secret(sandbox.issue_token())
+        typed = secret("tk-" + secrets.token_urlsafe(24))  # an opaque secret typed where it does not belong
         steps: list[tuple[tuple[str, ...], str | None, dict[str, str] | None, int]] = [
-            ((*work, "login", "--token"), secret(sandbox.issue_token()), None, 0),
+            ((*work, "login", "--token"), work_token, None, 0),
             ((*flags, "whoami"), None, None, 0),
             ((*flags, "whoami", "-f", "json"), None, None, 0),
             ((*flags, "whoami", "-f", "yaml"), None, None, 0),
@@ -101,6 +104,15 @@ def secret_canary(world: World, sandbox: Sandbox) -> CanaryReport:
             ((*flags, "auth", "switch", secret(fake_pat())[:60]), None, None, 2),
             ((*flags, "--profile", secret(fake_pat())[:64], "whoami"), None, None, 2),
             ((*flags, secret(fake_pat())), None, None, 2),
+            # Values in the wrong place: refused by argparse, or by the command, which quotes what it refused.
+            ((*flags, "api-key", "set", typed), None, None, 2),
+            ((*flags, "login", "--token", typed), None, None, 2),
+            ((*flags, "whoami", "-f", typed), None, None, 2),
+            ((*flags, "whoami", "--max-width", typed), None, None, 2),
+            ((*flags, "login", "--scopes", work_token), None, None, 2),
+            ((*flags, "login", "--method", work_token), None, None, 2),
+            ((*flags, "help", work_token), None, None, 2),
+            ((*flags, "whoami", "-c", work_token), None, None, 1),
             # Credentials from the environment.
             ((*flags, "whoami"), None, {"SKYTELLS_TOKEN": secret(sandbox.issue_token())}, 0),
             ((*flags, "auth", "status"), None, {"SKYTELLS_TOKEN": secret(sandbox.issue_token())}, 0),
