@@ -8,8 +8,9 @@ from typing import Any
 
 from cliff.app import App
 
-from skytells import __version__, redaction
+from skytells import redaction
 from skytells.argument_errors import guard, shown
+from skytells.cli_version import __version__
 from skytells.command_manager import LazyCommandManager
 from skytells.errors import SkytellsError
 from skytells.exitcodes import ExitCode

@@ -13,8 +13,7 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 
-from skytells import values
-from skytells import redaction
+from skytells import redaction, values
 from skytells.errors import AuthError, NetworkError, ServerError
 from skytells.http import HttpClient, Response
 from skytells.sanitize import terminal_safe

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
-from skytells import __version__
+from skytells.cli_version import __version__
 from skytells.errors import NetworkError, ServerError, UsageError
 from skytells.sanitize import terminal_safe
 from skytells.urls import ServiceUrl, parse_service_url

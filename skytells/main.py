@@ -51,7 +51,7 @@ def main(argv: list[str] | None = None) -> int:
 def _run(args: list[str], own_process: bool) -> int:
     if args == ["--version"]:
         # Printing the version needs nothing else: answer before cliff is imported, with cliff's words.
-        from skytells import __version__
+        from skytells.cli_version import __version__
 
         sys.stdout.write(f"{_program_name()} {__version__}\n")
         return int(ExitCode.OK)

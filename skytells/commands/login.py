@@ -62,9 +62,10 @@ class Login(Command):
         return parser
 
     def take_action(self, parsed_args: argparse.Namespace) -> int:
-        from skytells import __version__, session, settings
+        from skytells import session, settings
         from skytells.auth import registry
         from skytells.auth.base import LoginContext
+        from skytells.cli_version import __version__
         from skytells.errors import UsageError
         from skytells.masking import mask
         from skytells.scopes import parse_scopes

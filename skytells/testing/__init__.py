@@ -1,7 +1,9 @@
-"""Test helpers for skytells plugins, also registered as a pytest plugin (``pytest11`` entry point).
+"""Test helpers for skytells plugins, and an opt-in pytest plugin.
 
-Fixtures (from :mod:`skytells.testing.pytest_plugin`, available in every
-pytest run where skytells-cli is installed):
+Fixtures (from :mod:`skytells.testing.pytest_plugin`; installing skytells-cli
+does not register it, so a project enables it with
+``pytest_plugins = ["skytells.testing.pytest_plugin"]`` in its root
+``conftest.py``, or ``-p skytells.testing.pytest_plugin``):
 
 * ``skytells_sandbox``: a started Skytells console stand-in on a free
   loopback port (skipped when skytells-sandbox is not installed); configure it

@@ -1,8 +1,11 @@
 """The ``skytells`` pytest plugin: fixtures for testing skytells plugins.
 
-Registered through the ``pytest11`` entry point of skytells-cli, so the
-fixtures exist in every pytest run where skytells-cli is installed. Their
-names all start with ``skytells_``.
+Opt-in: installing skytells-cli does not register it, so other projects'
+pytest runs stay as they were. A plugin's test suite enables it with
+``pytest_plugins = ["skytells.testing.pytest_plugin"]`` in the conftest.py
+of its root directory (pytest reads ``pytest_plugins`` nowhere else), or
+with ``-p skytells.testing.pytest_plugin`` (on the command line or in
+``addopts``). The fixtures' names all start with ``skytells_``.
 """
 
 from __future__ import annotations

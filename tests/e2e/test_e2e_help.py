@@ -6,7 +6,7 @@ from importlib.metadata import entry_points
 
 import pytest
 
-from skytells import __version__
+from skytells.cli_version import __version__
 
 REQUIRED = ("complete", "help", "link", "login", "logout", "sandbox", "whoami")
 

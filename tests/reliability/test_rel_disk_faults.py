@@ -14,9 +14,10 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from conftest import NOBODY, is_root
 from reliability_support import Run, World
 from skytells_sandbox.server import Sandbox
+
+from conftest import NOBODY, is_root
 
 OLD = {"token": "sk_pat_" + "0a" * 32, "api_key": "sbx_key_" + "0b" * 24, "created_at": 1_700_000_000_000,
        "other_tool": {"keep": "me"}}

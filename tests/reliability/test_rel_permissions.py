@@ -9,9 +9,10 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from conftest import NOBODY, is_root
 from reliability_support import World
 from skytells_sandbox.server import Sandbox
+
+from conftest import NOBODY, is_root
 
 
 def mode(path: Path) -> int:

@@ -21,10 +21,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from conftest import NOBODY, is_root
 from reliability_support import Run, World
 from skytells_sandbox.server import Sandbox
 
+from conftest import NOBODY, is_root
 from skytells.safe_files import MAX_FILE_BYTES
 
 #: Seconds a command may take here; a hang on a FIFO shows up as a timed-out run, not a blocked suite.

@@ -1,3 +1,0 @@
-"""Skytells command-line interface."""
-
-__version__ = "0.1.0"
