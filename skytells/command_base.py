@@ -5,7 +5,7 @@ cliff's ``Command`` builds its epilog with
 distribution's metadata, on every run, to say which plugin provides the
 command) and loads command hooks through stevedore (whose cache key globs
 every ``entry_points.txt`` on ``sys.path``). ``Command`` here keeps the same
-behaviour from ``skytells.entry_index`` instead:
+behaviour from ``skytells.discovery`` instead:
 
 - hooks (the ``skytells.commands.<command>`` entry points) still extend the
   parser, the epilog and the run;
@@ -30,7 +30,7 @@ from typing import Any
 from cliff import _argparse
 from cliff import command as cliff_command
 
-from skytells import entry_index
+from skytells import discovery
 
 LOG = logging.getLogger(__name__)
 
@@ -141,7 +141,7 @@ class Command(cliff_command.Command):
         if not self.cmd_name:
             return
         namespace = f"{self.app.command_manager.namespace}.{self.cmd_name.replace(' ', '_')}"
-        for ep in entry_index.entry_points(namespace):
+        for ep in discovery.entry_points(namespace):
             try:
                 self._hooks.append(Hook(ep.name, ep.load()(command=self)))
             except Exception as error:  # a broken hook is skipped, as stevedore does
@@ -154,9 +154,9 @@ class Command(cliff_command.Command):
         parts.extend(epilog for hook in self._hooks if (epilog := hook.obj.get_epilog()) is not None)
         module = type(self).__module__
         if module.split(".", 1)[0] != OWN_PACKAGE:
-            dist = entry_index.provider(module)
+            dist = discovery.provider(module)
             if dist:
-                parts.append(f"This command is provided by the {dist} plugin.")
+                parts.append(f"This command is provided by the {dist.name} plugin.")
         return "\n\n".join(parts)
 
     def get_parser(self, prog_name: str) -> argparse.ArgumentParser:

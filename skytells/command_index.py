@@ -2,18 +2,18 @@
 
 A command's summary is the first line of its description. Summaries are
 cached in ``<cache dir>/command-summaries.json`` (one slot per interpreter and
-``sys.path``, see ``skytells.entry_index``), keyed by the entry point's target.
+``sys.path``, see ``skytells.discovery``), keyed by the entry point's target.
 A cached summary is used only while
 
 - every ``sys.path`` entry is as it was when the summary was read (installing,
   upgrading or removing a distribution changes its directory: see
-  ``skytells.entry_index``), and so is the code that computes summaries, and
+  ``skytells.discovery``), and so is the code that computes summaries, and
 - the module files the summary came from (the entry point's module and the
   class's own) are unchanged (modification time in nanoseconds, inode and
   size), so that editing an editable install's source shows at once too.
 
 Nothing is cached while those files changed within the last
-``entry_index.RACY_SECONDS``. The command list itself always comes from the
+``discovery.RACY_SECONDS``. The command list itself always comes from the
 current entry points, so a newly installed or removed command shows at once.
 """
 
@@ -25,7 +25,7 @@ import sys
 from collections.abc import Iterable
 from typing import Any
 
-from skytells import entry_index
+from skytells import discovery
 
 LOG = logging.getLogger(__name__)
 CACHE_FILE = "command-summaries.json"
@@ -49,11 +49,11 @@ def _module_files(ep: Any, command_class: Any) -> list[str]:
 
 
 def _stamp_files(files: Iterable[str]) -> list[Any]:
-    return [entry_index.file_stamp(file) for file in files]
+    return [discovery.file_stamp(file) for file in files]
 
 
 def _read_cache(paths: list[Any]) -> Entries:
-    slot = entry_index.read_slot(CACHE_FILE)
+    slot = discovery.read_slot(CACHE_FILE)
     if not isinstance(slot, dict) or slot.get("version") != FORMAT_VERSION or slot.get("paths") != paths:
         return {}
     entries = slot.get("summaries")
@@ -62,14 +62,14 @@ def _read_cache(paths: list[Any]) -> Entries:
     seen: dict[str, Any] = {}
     return {key: entry for key, entry in entries.items()
             if isinstance(entry, list) and len(entry) == 2 and isinstance(entry[0], str)
-            and entry_index.stamps_match(entry[1], seen)}
+            and discovery.stamps_match(entry[1], seen)}
 
 
 def _environment() -> list[Any]:
     """What every cached summary depends on: ``sys.path`` and the code that computes summaries."""
     here = os.path.dirname(os.path.abspath(__file__))
-    code = [entry_index.file_stamp(os.path.join(here, name)) for name in ("command_index.py", "command_base.py")]
-    return [*entry_index.path_stamps(), *code]
+    code = [discovery.file_stamp(os.path.join(here, name)) for name in ("command_index.py", "command_base.py")]
+    return [*discovery.path_stamps(), *code]
 
 
 def summaries(commands: Iterable[tuple[str, Any]]) -> dict[str, str]:
@@ -99,8 +99,8 @@ def summaries(commands: Iterable[tuple[str, Any]]) -> dict[str, str]:
             plugins.warn_broken(broken)
             continue
         stamps = _stamp_files(_module_files(ep, command_class))
-        if not entry_index.is_racy(stamps):
+        if not discovery.is_racy(stamps):
             fresh[key] = [summary, stamps]
-    if fresh != cached and not entry_index.is_racy(paths):
-        entry_index.write_slot(CACHE_FILE, {"version": FORMAT_VERSION, "paths": paths, "summaries": fresh})
+    if fresh != cached and not discovery.is_racy(paths):
+        discovery.write_slot(CACHE_FILE, {"version": FORMAT_VERSION, "paths": paths, "summaries": fresh})
     return result

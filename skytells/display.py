@@ -19,7 +19,7 @@ from cliff import _argparse
 from cliff import lister as cliff_lister
 from cliff import show as cliff_show
 
-from skytells import entry_index
+from skytells import discovery
 from skytells.command_base import Command, DeferredOptionsParser
 from skytells.errors import PluginError
 
@@ -63,7 +63,7 @@ class FormatterPlugins:
     def __init__(self, namespace: str) -> None:
         self.namespace = namespace
         self._entry_points: dict[str, Any] = {}
-        for ep in entry_index.entry_points(namespace):
+        for ep in discovery.entry_points(namespace):
             self._entry_points.setdefault(ep.name, ep)
         self._loaded: dict[str, Formatter] = {}
 

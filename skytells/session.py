@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 from skytells import plugins, settings
 from skytells.credentials import Credential, StoredCredentials
+from skytells.discovery import CREDENTIAL_STORES
 from skytells.stores.base import CredentialStore
 
 if TYPE_CHECKING:
@@ -17,7 +18,7 @@ if TYPE_CHECKING:
 def open_store() -> CredentialStore:
     """The credential store chosen by ``SKYTELLS_CREDENTIAL_STORE`` or ``config.json`` (default ``file``)."""
     name, chosen_by = settings.credential_store_choice()
-    store_class: type[CredentialStore] = plugins.choose(plugins.CREDENTIAL_STORES, name, chosen_by=chosen_by)
+    store_class: type[CredentialStore] = plugins.choose(CREDENTIAL_STORES, name, chosen_by=chosen_by)
     return store_class()
 
 

@@ -4,7 +4,7 @@ Each test first lets skytells write its caches (the entry-point index and the
 command summaries) for the current state, then changes the installation with
 pip and checks the very next run. The plugin directory is backdated before the
 caches are written so that they really are written (skytells does not cache a
-state younger than ``entry_index.RACY_SECONDS``) and a stale cache would show.
+state younger than ``discovery.RACY_SECONDS``) and a stale cache would show.
 """
 
 from __future__ import annotations
