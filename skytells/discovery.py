@@ -8,7 +8,10 @@ Listing entry points means reading the metadata of every installed
 distribution, which grows with the environment. The groups skytells reads
 (``skytells.*`` and cliff's ``cliff.formatter.*``) are therefore kept, with
 each entry point's distribution, in ``<cache dir>/entry-points.json`` and
-read again when the environment changes. The scan itself is
+read again when the environment changes. Measured with benchmarks/startup.py
+(median CPU time of 21 runs, 2 shared cores), reading the metadata on every
+run instead costs ``skytells help`` 10% (163 -> 179 ms), and doubles it
+(167 -> 343 ms) with 1,000 other distributions installed. The scan itself is
 ``importlib.metadata.entry_points()``, so a shadowed copy of a distribution
 (further down ``sys.path``) is skipped exactly as Python skips it.
 

@@ -27,9 +27,9 @@ def inspect_plugin(ep: EntryPoint) -> tuple[str, str]:
     try:
         loaded = plugins.load(ep)
         if ep.group == discovery.COMMANDS:
-            from skytells.command_index import describe
+            from skytells.command_base import summary
 
-            return first_line(describe(loaded)), "loaded"
+            return first_line(summary(loaded)), "loaded"
         description = first_line(loaded.description)
         reason = plugins.unavailable_reason(ep, loaded)
     except plugins.BrokenPlugin as error:

@@ -134,7 +134,7 @@ def startup_quiet() -> None:
     from skytells import discovery
 
     here = Path(discovery.__file__).parent
-    paths = [Path(sys.executable).parent, Path(sysconfig.get_paths()["purelib"]), here / "command_index.py",
+    paths = [Path(sys.executable).parent, Path(sysconfig.get_paths()["purelib"]), here / "help.py",
              here / "command_base.py"]
     newest = max((stamp[1] for stamp in map(discovery.file_stamp, map(str, paths)) if len(stamp) > 1), default=0)
     wait = newest / 1e9 + discovery.RACY_SECONDS - time.time()

@@ -1,4 +1,4 @@
-"""``skytells.discovery`` and ``skytells.command_index``: what invalidates them, and what they never do."""
+"""``skytells.discovery`` and the summary cache of ``skytells.help``: what invalidates them, what they never do."""
 
 from __future__ import annotations
 
@@ -14,7 +14,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from skytells import command_index, discovery, plugins
+from skytells import discovery, plugins
+from skytells import help as help_command
 
 
 def _dist_info(site: Path, dist: str, entry_points: str, *, kind: str = "dist-info", version: str = "1.0") -> Path:
@@ -246,7 +247,7 @@ def test_a_warm_run_reads_no_distribution_metadata(startup_site, startup_logging
     monkeypatch.setattr(importlib.metadata, "entry_points", no_scan)
     monkeypatch.setattr(cliff.command, "packages_distributions", no_scan)
     monkeypatch.setattr(stevedore._cache, "_hash_settings_for_path", no_scan)
-    monkeypatch.setattr(command_index, "describe", no_scan)  # every summary comes from the cache
+    monkeypatch.setattr(help_command, "summary", no_scan)  # every summary comes from the cache
     discovery.forget()
     assert main(["help"]) == 0 and main(["whoami", "--offline"]) == 0
     assert capsys.readouterr().out == warm
