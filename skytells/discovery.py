@@ -212,9 +212,9 @@ def write_slot(file_name: str, value: Any) -> None:
 
 def _scan() -> Groups:
     """Every indexed entry point with its distribution's name and version, from the installed metadata."""
-    from importlib.metadata import entry_points
+    from importlib import metadata
 
-    installed = entry_points()
+    installed = metadata.entry_points()
     groups: Groups = {}
     about: dict[int, list[str]] = {}
     for group in sorted(name for name in installed.groups if name.startswith(INDEXED_PREFIXES)):
