@@ -16,9 +16,9 @@ Then it runs, in every environment and in a shuffled order each round,
 peak memory (from ``wait4``, the processes being spawned by a small
 interpreter). Three more rows, in the base environment only, explain the
 figures: the floor with the garbage-collector setting ``skytells.main`` uses
-at start-up, ``--version`` through cliff, and ``whoami`` without the table
-formatter. Last, ``skytells help`` is timed right after an install (its
-caches removed). It prints figures; it never passes or fails.
+at start-up, ``--version`` through cliff, and ``whoami`` printing JSON
+instead of drawing a table. Last, ``skytells help`` is timed right after an
+install (its caches removed). It prints figures; it never passes or fails.
 
 With ``--baseline REV`` (a commit, branch or tag), a fourth environment holds
 skytells-cli and skytells-sandbox built from that revision, measured in the
@@ -52,7 +52,7 @@ PLUGIN_COMMANDS = 500
 COMMANDS_PER_MODULE = 50
 DUMMY_DISTRIBUTIONS = 1000
 GENERATOR_VERSION = "1"
-#: skytells does not trust caches about files changed this recently (skytells.entry_index.RACY_SECONDS).
+#: skytells does not trust caches about files changed this recently (skytells.discovery.RACY_SECONDS).
 QUIET_SECONDS = 2.5
 
 ENVIRONMENTS = ("base", "plugins500", "dists1000")
@@ -71,7 +71,7 @@ EXTRA_COMMANDS = {
     "floor-gc": ("`python -c \"import cliff.app\"` with skytells' start-up collector setting",
                  ["{python}", "-c", "import gc; gc.disable(); import cliff.app; gc.freeze(); gc.enable()"]),
     "version-cliff": ("`skytells -q --version` (through cliff)", ["{skytells}", "-q", "--version"]),
-    "whoami-json": ("`skytells whoami --offline -f json` (no table formatter)",
+    "whoami-json": ("`skytells whoami --offline -f json` (JSON, no table drawn)",
                     ["{skytells}", "whoami", "--offline", "-f", "json"]),
 }
 ALL_COMMANDS = {**COMMANDS, **EXTRA_COMMANDS}

@@ -1,53 +1,27 @@
-"""A cliff command manager that reads entry points lazily and imports only the command that runs.
+"""A cliff command manager that imports only the command that runs.
 
-Stock cliff imports every command at start-up. Here the entry points are
-listed (from ``skytells.entry_index``) the first time a command is looked up,
-and a command's module is imported only when that command is chosen. Nothing
-is listed or imported for ``--version``.
+Stock cliff lists commands through stevedore, which imports every command
+module at start-up. Here the ``skytells.commands`` entry points come from
+``skytells.discovery`` (one per name, by the rule of ``skytells.plugins``),
+and a command's module is imported only when that command is chosen.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import Any
-
 from cliff.commandmanager import CommandManager
 
-COMMANDS = "skytells.commands"
+from skytells import plugins
+from skytells.discovery import COMMANDS
 
 
 class LazyCommandManager(CommandManager):
-    """Command lookup over the ``skytells.commands`` entry points, loaded on first use."""
+    """Command lookup over the ``skytells.commands`` entry points, each imported when chosen."""
 
-    def __init__(self, namespace: str = COMMANDS) -> None:
-        self._listed = False
-        super().__init__(namespace, convert_underscores=True)
+    def __init__(self) -> None:
+        super().__init__(COMMANDS, convert_underscores=True)
 
-    def _load_commands(self) -> None:
-        """Deferred: see ``_list_entry_points``."""
-
-    def _list_entry_points(self) -> None:
-        if self._listed:
-            return
-        self._listed = True
-        from skytells import plugins
-
-        assert self.namespace is not None
-        self.group_list.append(self.namespace)
-        for ep in plugins.entry_points(self.namespace):
-            name = ep.name.replace("_", " ")
-            # Commands the application adds itself (help, complete) keep their names.
-            # Wrapped so that a command that cannot be loaded fails when run instead of breaking lookup.
-            self.commands.setdefault(name, plugins.CommandEntryPoint(ep))
-
-    def __iter__(self) -> Iterator[tuple[str, Any]]:
-        self._list_entry_points()
-        return super().__iter__()
-
-    def find_command(self, argv: list[str]) -> Any:
-        self._list_entry_points()
-        return super().find_command(argv)
-
-    def get_command_names(self, group: str | None = None) -> list[str]:
-        self._list_entry_points()
-        return super().get_command_names(group)
+    def load_commands(self, namespace: str) -> None:
+        """List the commands of ``namespace``; a command that cannot be loaded fails when run, not here."""
+        self.group_list.append(namespace)
+        for ep in plugins.entry_points(namespace):
+            self.commands[ep.name.replace("_", " ")] = plugins.CommandEntryPoint(ep)

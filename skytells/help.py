@@ -1,20 +1,103 @@
-"""``skytells help``: the command list with summaries, and help for one command."""
+"""``skytells help``: the command list with summaries, and help for one command.
+
+A command's summary is the first line of its description, which takes
+importing the command. Summaries are therefore cached in
+``<cache dir>/command-summaries.json`` (see ``skytells.discovery`` for the
+slots and stamps), keyed by the entry point's target, and a cached summary is
+used only while
+
+- every ``sys.path`` entry is as it was when the summary was read (an install,
+  upgrade or removal changes its directory), and so is the code that computes
+  summaries, and
+- the module files the summary came from (the entry point's module and the
+  class's own) are unchanged, so that editing an editable install's source
+  shows at once too.
+
+Nothing is cached while those files changed within the last
+``discovery.RACY_SECONDS``. The list of commands itself always comes from the
+current entry points. Measured with benchmarks/startup.py (median CPU time of
+21 runs, 2 shared cores), importing every command instead costs
+``skytells help`` 12% (166 -> 186 ms), and 41% (177 -> 250 ms) with a plugin
+of 500 commands installed.
+"""
 
 from __future__ import annotations
 
 import argparse
+import os
+import sys
+from collections.abc import Iterable
 from typing import IO, Any
 
 from cliff.help import HelpCommand as CliffHelpCommand
 
-from skytells.command_base import Command
+from skytells import discovery
+from skytells.command_base import Command, summary
 from skytells.errors import UsageError
+
+CACHE_FILE = "command-summaries.json"
+FORMAT_VERSION = 3
+
+#: ``{entry point target: [summary, [stamp of each module file, ...]]}``
+Entries = dict[str, list[Any]]
+
+
+def _module_files(ep: Any, command_class: Any) -> list[str]:
+    names = {ep.value.split(":", 1)[0].strip(), getattr(command_class, "__module__", "")}
+    files = {getattr(sys.modules.get(name), "__file__", None) for name in names}
+    return sorted(file for file in files if file)
+
+
+def _environment() -> list[Any]:
+    """What every cached summary depends on: ``sys.path`` and the code that computes summaries."""
+    here = os.path.dirname(os.path.abspath(__file__))
+    code = [discovery.file_stamp(os.path.join(here, name)) for name in ("help.py", "command_base.py")]
+    return [*discovery.path_stamps(), *code]
+
+
+def _read_cache(environment: list[Any]) -> Entries:
+    slot = discovery.read_slot(CACHE_FILE)
+    if not isinstance(slot, dict) or slot.get("version") != FORMAT_VERSION or slot.get("paths") != environment:
+        return {}
+    entries = slot.get("summaries")
+    if not isinstance(entries, dict):
+        return {}
+    seen: dict[str, Any] = {}
+    return {key: entry for key, entry in entries.items()
+            if isinstance(entry, list) and len(entry) == 2 and isinstance(entry[0], str)
+            and discovery.stamps_match(entry[1], seen)}
+
+
+def summaries(commands: Iterable[tuple[str, Any]]) -> dict[str, str]:
+    """Map each command name to its summary; a command that fails to load says so (and warns once)."""
+    environment = _environment()
+    cached = _read_cache(environment)
+    result: dict[str, str] = {}
+    fresh: Entries = {}
+    for name, ep in commands:
+        key = f"{ep.value}"
+        if key in cached:
+            result[name] = cached[key][0]
+            fresh[key] = cached[key]
+            continue
+        command_class = ep.load()
+        result[name] = summary(command_class)
+        broken = getattr(command_class, "plugin_error", None)
+        if broken is not None:  # a stand-in from plugins.CommandEntryPoint: warn, never cache
+            from skytells import plugins
+
+            plugins.warn_broken(broken)
+            continue
+        stamps = [discovery.file_stamp(file) for file in _module_files(ep, command_class)]
+        if not discovery.is_racy(stamps):
+            fresh[key] = [result[name], stamps]
+    if fresh != cached and not discovery.is_racy(environment):
+        discovery.write_slot(CACHE_FILE, {"version": FORMAT_VERSION, "paths": environment, "summaries": fresh})
+    return result
 
 
 def print_command_list(app: Any, out: IO[str]) -> None:
     """Print the global options, then every command with its one-line summary."""
-    from skytells.command_index import summaries
-
     app.parser.print_help(out)
     out.write("\nCommands:\n")
     listing = summaries(app.command_manager)

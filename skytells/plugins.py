@@ -1,9 +1,7 @@
-"""Finding, loading and checking plugins from entry points without importing them all.
+"""Loading and checking plugins, and the rules that decide which one is used.
 
-Entry points are listed from ``skytells.entry_index`` (an on-disk index that is
-checked against the environment on every run), so listing costs no import and
-no scan of every installed distribution. Only the plugin that is used is
-imported.
+Which entry points exist, and from which distribution, is
+``skytells.discovery``'s answer; only the plugin that is used is imported.
 
 The rules a user can rely on (docs/plugins.md):
 
@@ -21,25 +19,17 @@ The rules a user can rely on (docs/plugins.md):
 
 from __future__ import annotations
 
-import functools
 import inspect
 import logging
-import re
-from dataclasses import dataclass
 from importlib.metadata import EntryPoint
 from typing import Any
 
+from skytells import discovery
+from skytells.discovery import AUTHENTICATORS, COMMANDS, GROUPS
 from skytells.errors import PluginError, UsageError
 from skytells.sanitize import terminal_safe
 
 LOG = logging.getLogger(__name__)
-
-COMMANDS = "skytells.commands"
-AUTHENTICATORS = "skytells.authenticators"
-CREDENTIAL_STORES = "skytells.credential_stores"
-GROUPS = (COMMANDS, AUTHENTICATORS, CREDENTIAL_STORES)
-#: How each group's plugins are called in messages.
-KINDS = {COMMANDS: "command", AUTHENTICATORS: "login method", CREDENTIAL_STORES: "credential store"}
 
 #: The version of the authenticator and credential-store interfaces this release implements.
 API_VERSION = 1
@@ -55,43 +45,11 @@ show_tracebacks = False
 _warned: set[tuple[str, ...]] = set()
 
 
-# -- where plugins come from -----------------------------------------------
+def _kind(group: str) -> str:
+    return GROUPS[group].kind if group in GROUPS else "plugin"
 
 
-@dataclass(frozen=True)
-class Distribution:
-    """The installed distribution that provides an entry point."""
-
-    name: str
-    version: str
-
-
-def _normalize(name: str) -> str:
-    return re.sub(r"[-_.]+", "-", name).lower()
-
-
-@functools.lru_cache(maxsize=1)
-def _providers() -> dict[tuple[str, str, str], Distribution]:
-    """Every plugin entry point's distribution, by (group, name, target). Scans all metadata."""
-    from importlib.metadata import distributions
-
-    found: dict[tuple[str, str, str], Distribution] = {}
-    seen: set[str] = set()
-    for dist in distributions():
-        name = dist.metadata["Name"] or ""
-        if _normalize(name) in seen:
-            continue  # a shadowed copy further down sys.path, as importlib.metadata skips it
-        seen.add(_normalize(name))
-        for ep in dist.entry_points:
-            if ep.group in GROUPS:
-                found.setdefault((ep.group, ep.name, ep.value),
-                                 Distribution(terminal_safe(name, 100), terminal_safe(dist.version, 40)))
-    return found
-
-
-def distribution_of(ep: EntryPoint) -> Distribution | None:
-    """The distribution that provides ``ep`` (scans metadata once per run: not for the fast path)."""
-    return _providers().get((ep.group, ep.name, ep.value))
+# -- which plugin is used ----------------------------------------------------
 
 
 def is_builtin(ep: EntryPoint) -> bool:
@@ -103,20 +61,13 @@ def is_builtin(ep: EntryPoint) -> bool:
 def _rank(ep: EntryPoint) -> tuple[int, str, str]:
     if is_builtin(ep):
         return (0, "", ep.value)
-    dist = distribution_of(ep)
-    return (1, _normalize(dist.name) if dist else "\uffff", ep.value)
+    dist = discovery.distribution_of(ep)
+    return (1, dist.key if dist else "\uffff", ep.value)
 
 
 def _label(ep: EntryPoint) -> str:
-    dist = distribution_of(ep)
+    dist = discovery.distribution_of(ep)
     return f"{dist.name} {dist.version}" if dist else ep.value
-
-
-def claims(group: str) -> list[EntryPoint]:
-    """Every entry point of ``group``, including names claimed more than once."""
-    from skytells import entry_index
-
-    return list(entry_index.entry_points(group))
 
 
 def winner(candidates: list[EntryPoint]) -> EntryPoint:
@@ -127,7 +78,7 @@ def winner(candidates: list[EntryPoint]) -> EntryPoint:
 def entry_points(group: str) -> list[EntryPoint]:
     """The entry points of ``group``, one per name (see the module's clash rule)."""
     by_name: dict[str, list[EntryPoint]] = {}
-    for ep in claims(group):
+    for ep in discovery.entry_points(group):
         by_name.setdefault(ep.name, []).append(ep)
     chosen = []
     for name, candidates in by_name.items():
@@ -144,24 +95,24 @@ def _warn_clash(group: str, name: str, keep: EntryPoint, dropped: list[EntryPoin
         return
     _warned.add(key)
     if is_builtin(keep):
-        removable = [dist.name for dist in map(distribution_of, dropped) if dist is not None]
+        removable = [dist.name for dist in map(discovery.distribution_of, dropped) if dist is not None]
         hint = f" Remove the plugin with: pip uninstall {' '.join(removable)}" if removable else ""
     else:
-        kept = distribution_of(keep)
+        kept = discovery.distribution_of(keep)
         hint = f" To use another, remove this one: pip uninstall {kept.name}" if kept else ""
     LOG.warning("Several plugins provide the %s %r: %s is used, %s ignored "
                 "(a built-in wins, then the distribution whose name sorts first).%s",
-                KINDS.get(group, "plugin"), name, _label(keep), ", ".join(_label(ep) for ep in dropped), hint)
+                _kind(group), name, _label(keep), ", ".join(_label(ep) for ep in dropped), hint)
 
 
-def find(group: str, name: str, kind: str | None = None) -> EntryPoint:
+def find(group: str, name: str) -> EntryPoint:
     """The entry point called ``name`` in ``group``; UsageError listing the installed names if absent."""
     eps = entry_points(group)
     for ep in eps:
         if ep.name == name:
             return ep
     installed = ", ".join(sorted(ep.name for ep in eps)) or "none"
-    raise UsageError(f"No {kind or KINDS.get(group, 'plugin')} named {terminal_safe(name, 60)!r} is installed "
+    raise UsageError(f"No {_kind(group)} named {terminal_safe(name, 60)!r} is installed "
                      f"(installed: {installed}).")
 
 
@@ -175,7 +126,7 @@ class BrokenPlugin(PluginError):
         self.entry_point = ep
         #: What went wrong, without the plugin's name (one line).
         self.problem = problem
-        dist = distribution_of(ep)
+        dist = discovery.distribution_of(ep)
         origin = f"from {dist.name} {dist.version}" if dist else f"({ep.value})"
         if hint is None and is_builtin(ep):
             hint = f"It is part of {BUILTIN_DISTRIBUTION}: reinstall it with pip install --force-reinstall " \
@@ -183,7 +134,7 @@ class BrokenPlugin(PluginError):
         elif hint is None:
             hint = (f"Remove it with: pip uninstall {dist.name}" if dist
                     else "Reinstall or remove the package that provides it.")
-        super().__init__(f"The {KINDS.get(ep.group, 'plugin')} {ep.name!r} {origin} could not be loaded: {problem}.",
+        super().__init__(f"The {_kind(ep.group)} {ep.name!r} {origin} could not be loaded: {problem}.",
                          hint=hint)
 
 
@@ -208,14 +159,9 @@ def load(ep: EntryPoint) -> Any:
 
 def _check(group: str, loaded: Any) -> tuple[str | None, str | None]:
     """What is wrong with ``loaded`` as a plugin of ``group`` (and the fix), or (None, None)."""
-    if group == COMMANDS:
-        from cliff.command import Command as base
-    elif group == AUTHENTICATORS:
-        from skytells.auth.base import Authenticator as base
-    elif group == CREDENTIAL_STORES:
-        from skytells.stores.base import CredentialStore as base
-    else:
+    if group not in GROUPS:
         return None, None
+    base = GROUPS[group].base_class()
     if not (isinstance(loaded, type) and issubclass(loaded, base)):
         shown = loaded.__name__ if isinstance(loaded, type) else type(loaded).__name__
         return f"it names {terminal_safe(shown, 60)}, which is not a {base.__module__}.{base.__name__} subclass", None
@@ -255,7 +201,7 @@ def warn_deprecated(ep: EntryPoint, cls: type) -> None:
     if version in DEPRECATED_API_VERSIONS and key not in _warned:
         _warned.add(key)
         LOG.warning("The %s %r (%s) uses plugin interface version %s, which a future skytells-cli will not "
-                    "support. Upgrade the plugin.", KINDS.get(ep.group, "plugin"), ep.name, _label(ep), version)
+                    "support. Upgrade the plugin.", _kind(ep.group), ep.name, _label(ep), version)
 
 
 def unavailable_reason(ep: EntryPoint, cls: Any) -> str | None:
@@ -286,7 +232,6 @@ def choose(group: str, name: str, *, chosen_by: str | None = None) -> Any:
     loaded, PluginError when it is unavailable here (with its reason).
     ``chosen_by`` (e.g. ``SKYTELLS_CREDENTIAL_STORE``) is named in the messages.
     """
-    kind = KINDS.get(group, "plugin")
     try:
         ep = find(group, name)
     except UsageError as error:
@@ -298,7 +243,7 @@ def choose(group: str, name: str, *, chosen_by: str | None = None) -> Any:
     reason = unavailable_reason(ep, cls)
     if reason:
         via = f" (chosen by {chosen_by})" if chosen_by else ""
-        raise PluginError(f"The {kind} {name!r}{via} cannot be used here: {reason}")
+        raise PluginError(f"The {_kind(group)} {name!r}{via} cannot be used here: {reason}")
     return cls
 
 

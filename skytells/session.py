@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 from skytells import plugins, settings
 from skytells.credentials import Credential, StoredCredentials
+from skytells.discovery import CREDENTIAL_STORES
 from skytells.stores.base import CredentialStore
 
 if TYPE_CHECKING:
@@ -22,7 +23,7 @@ def open_store() -> CredentialStore:
     Every secret the store hands out or saves is registered with the redaction step.
     """
     name, chosen_by = settings.credential_store_choice()
-    store_class: type[CredentialStore] = plugins.choose(plugins.CREDENTIAL_STORES, name, chosen_by=chosen_by)
+    store_class: type[CredentialStore] = plugins.choose(CREDENTIAL_STORES, name, chosen_by=chosen_by)
     return _registering_secrets(store_class())
 
 

@@ -6,8 +6,8 @@ from dataclasses import dataclass
 
 from skytells import plugins
 from skytells.auth.base import Authenticator
+from skytells.discovery import AUTHENTICATORS
 
-KIND = plugins.KINDS[plugins.AUTHENTICATORS]
 #: Listed first, in this order; other methods follow by name.
 PREFERRED_ORDER = ("device", "token")
 
@@ -30,7 +30,7 @@ class InstalledMethod:
 def installed() -> list[InstalledMethod]:
     """Every installed method; a broken plugin is reported with one warning per run, never raised."""
     methods = []
-    for ep in plugins.entry_points(plugins.AUTHENTICATORS):
+    for ep in plugins.entry_points(AUTHENTICATORS):
         try:
             cls = plugins.load(ep)
             reason = plugins.unavailable_reason(ep, cls)
@@ -49,5 +49,5 @@ def get(name: str) -> type[Authenticator]:
     Raises UsageError (none installed), plugins.BrokenPlugin (it cannot be
     loaded) or PluginError (it cannot be used here, with the reason).
     """
-    cls: type[Authenticator] = plugins.choose(plugins.AUTHENTICATORS, name)
+    cls: type[Authenticator] = plugins.choose(AUTHENTICATORS, name)
     return cls

@@ -7,14 +7,9 @@ from collections.abc import Iterator, Sequence
 from importlib.metadata import EntryPoint
 from typing import Any
 
+from skytells import discovery
 from skytells.display import Lister
 
-#: Group names as shown and as accepted by --group, in display order.
-GROUP_LABELS = {
-    "skytells.commands": "commands",
-    "skytells.authenticators": "authenticators",
-    "skytells.credential_stores": "credential-stores",
-}
 COLUMNS = ("Group", "Name", "Distribution", "Version", "Description", "State")
 
 
@@ -31,10 +26,10 @@ def inspect_plugin(ep: EntryPoint) -> tuple[str, str]:
 
     try:
         loaded = plugins.load(ep)
-        if ep.group == plugins.COMMANDS:
-            from skytells.command_index import describe
+        if ep.group == discovery.COMMANDS:
+            from skytells.command_base import summary
 
-            return first_line(describe(loaded)), "loaded"
+            return first_line(summary(loaded)), "loaded"
         description = first_line(loaded.description)
         reason = plugins.unavailable_reason(ep, loaded)
     except plugins.BrokenPlugin as error:
@@ -47,28 +42,28 @@ def inspect_plugin(ep: EntryPoint) -> tuple[str, str]:
     return description, "loaded"
 
 
-def plugin_rows(groups: Sequence[str]) -> Iterator[tuple[str, ...]]:
+def plugin_rows(groups: Sequence[discovery.Group]) -> Iterator[tuple[str, ...]]:
     """One row per entry point of ``groups``, including names claimed twice (the loser says so)."""
     from skytells import plugins
 
     for group in groups:
         by_name: dict[str, list[EntryPoint]] = {}
-        for ep in plugins.claims(group):
+        for ep in discovery.entry_points(group.name):
             by_name.setdefault(ep.name, []).append(ep)
         for name in sorted(by_name):
             candidates = by_name[name]
             keep = plugins.winner(candidates)
-            shown = name.replace("_", " ") if group == plugins.COMMANDS else name
+            shown = name.replace("_", " ") if group.name == discovery.COMMANDS else name
             for ep in sorted(candidates, key=lambda candidate: candidate is not keep):
-                dist = plugins.distribution_of(ep)
+                dist = discovery.distribution_of(ep)
                 if ep is keep:
                     description, state = inspect_plugin(ep)
                 else:
-                    kept = plugins.distribution_of(keep)
+                    kept = discovery.distribution_of(keep)
                     description = ""
                     state = (f"unavailable: {name!r} is also provided by "
                              f"{kept.name if kept else keep.value}, which is used")
-                yield (GROUP_LABELS[group], shown, dist.name if dist else "-", dist.version if dist else "-",
+                yield (group.label, shown, dist.name if dist else "-", dist.version if dist else "-",
                        description, state)
 
 
@@ -77,12 +72,12 @@ class PluginList(Lister):
 
     def get_parser(self, prog_name: str) -> argparse.ArgumentParser:
         parser = super().get_parser(prog_name)
-        parser.add_argument("--group", choices=tuple(GROUP_LABELS.values()),
+        parser.add_argument("--group", choices=[group.label for group in discovery.GROUPS.values()],
                             help="Show only this group.")
         parser.epilog = ("State is 'loaded', 'unavailable: REASON' (installed but unusable here) or "
                          "'failed: ERROR' (the plugin is broken; remove it with pip uninstall DISTRIBUTION).")
         return parser
 
     def take_action(self, parsed_args: argparse.Namespace) -> tuple[Sequence[str], Iterator[tuple[str, ...]]]:
-        groups = [group for group, label in GROUP_LABELS.items() if parsed_args.group in (None, label)]
+        groups = [group for group in discovery.GROUPS.values() if parsed_args.group in (None, group.label)]
         return COLUMNS, plugin_rows(groups)

@@ -133,8 +133,9 @@ class AuthenticatorConformance:
 
     def test_is_registered_under_its_name(self) -> None:
         from skytells import plugins
+        from skytells.discovery import AUTHENTICATORS
 
-        ep = plugins.find(plugins.AUTHENTICATORS, self.authenticator_class.name)
+        ep = plugins.find(AUTHENTICATORS, self.authenticator_class.name)
         assert plugins.load(ep) is self.authenticator_class
 
     # -- in process --------------------------------------------------------------------

@@ -8,12 +8,12 @@ from importlib.metadata import EntryPoint
 
 import pytest
 
-from skytells import plugins, settings
+from skytells import discovery, plugins, settings
 from skytells.auth.base import Authenticator, LoginOption
 from skytells.errors import PluginError, UsageError
 from skytells.stores.file import FileStore
 
-AUTH = plugins.AUTHENTICATORS
+AUTH = discovery.AUTHENTICATORS
 
 
 class FakeEntryPoint(EntryPoint):
@@ -44,10 +44,10 @@ def rules_world(monkeypatch):
     monkeypatch.setattr(plugins, "_warned", set())
     monkeypatch.setattr(plugins, "show_tracebacks", False)
     providers = {}
-    monkeypatch.setattr(plugins, "_providers", lambda: providers)
+    monkeypatch.setattr(discovery, "distribution_of", lambda ep: providers.get((ep.group, ep.name, ep.value)))
 
     def add(ep, distribution, version="1.0"):
-        providers[(ep.group, ep.name, ep.value)] = plugins.Distribution(distribution, version)
+        providers[(ep.group, ep.name, ep.value)] = discovery.Distribution(distribution, version)
         return ep
 
     return add
@@ -72,7 +72,7 @@ def test_between_plugins_the_distribution_name_decides_not_the_listing_order(rul
 def test_a_clash_warns_once_per_run(rules_world, monkeypatch, caplog):
     beta = rules_world(EntryPoint("dup", "b:Auth", AUTH), "skytells-beta")
     alpha = rules_world(EntryPoint("dup", "a:Auth", AUTH), "skytells-alpha")
-    monkeypatch.setattr(plugins, "claims", lambda group: [beta, alpha])
+    monkeypatch.setattr(discovery, "entry_points", lambda group: [beta, alpha])
 
     with caplog.at_level(logging.WARNING):
         first = plugins.entry_points(AUTH)
@@ -176,11 +176,11 @@ def test_an_unavailable_reason_that_raises_makes_the_plugin_broken(rules_world):
 
 
 def test_choose_names_what_chose_a_missing_plugin(rules_world, monkeypatch):
-    monkeypatch.setattr(plugins, "claims", lambda group: [EntryPoint("file", "skytells.stores.file:FileStore",
-                                                                     plugins.CREDENTIAL_STORES)])
+    monkeypatch.setattr(discovery, "entry_points", lambda group: [EntryPoint("file", "skytells.stores.file:FileStore",
+                                                                     discovery.CREDENTIAL_STORES)])
 
     with pytest.raises(UsageError) as caught:
-        plugins.choose(plugins.CREDENTIAL_STORES, "vault", chosen_by="SKYTELLS_CREDENTIAL_STORE")
+        plugins.choose(discovery.CREDENTIAL_STORES, "vault", chosen_by="SKYTELLS_CREDENTIAL_STORE")
 
     assert str(caught.value) == ("No credential store named 'vault' is installed (installed: file). "
                                  "It was chosen by SKYTELLS_CREDENTIAL_STORE.")
@@ -192,7 +192,8 @@ def test_choose_refuses_an_unavailable_plugin(rules_world, monkeypatch):
         def unavailable_reason(cls):
             return "needs a smart card reader"
 
-    monkeypatch.setattr(plugins, "claims", lambda group: [FakeEntryPoint("card", "card:Auth", AUTH, Unavailable)])
+    monkeypatch.setattr(discovery, "entry_points",
+                        lambda group: [FakeEntryPoint("card", "card:Auth", AUTH, Unavailable)])
 
     with pytest.raises(PluginError, match="The login method 'card' cannot be used here: needs a smart card reader"):
         plugins.choose(AUTH, "card")
@@ -244,7 +245,7 @@ def test_a_deprecated_interface_version_works_and_warns_once(rules_world, monkey
     monkeypatch.setattr(plugins, "SUPPORTED_API_VERSIONS", frozenset({1, 2}))
     monkeypatch.setattr(plugins, "DEPRECATED_API_VERSIONS", frozenset({1}))
     ep = rules_world(FakeEntryPoint("old", "old:Auth", AUTH, GoodAuth), "skytells-old")
-    monkeypatch.setattr(plugins, "claims", lambda group: [ep])
+    monkeypatch.setattr(discovery, "entry_points", lambda group: [ep])
 
     with caplog.at_level(logging.WARNING):
         assert plugins.choose(AUTH, "old") is GoodAuth

@@ -131,15 +131,15 @@ def startup_quiet() -> None:
 
     skytells does not write its caches then, and the tests check that the caches were written.
     """
-    from skytells import entry_index
+    from skytells import discovery
 
-    here = Path(entry_index.__file__).parent
-    paths = [Path(sys.executable).parent, Path(sysconfig.get_paths()["purelib"]), here / "command_index.py",
+    here = Path(discovery.__file__).parent
+    paths = [Path(sys.executable).parent, Path(sysconfig.get_paths()["purelib"]), here / "help.py",
              here / "command_base.py"]
-    newest = max((stamp[1] for stamp in map(entry_index.file_stamp, map(str, paths)) if len(stamp) > 1), default=0)
-    wait = newest / 1e9 + entry_index.RACY_SECONDS - time.time()
+    newest = max((stamp[1] for stamp in map(discovery.file_stamp, map(str, paths)) if len(stamp) > 1), default=0)
+    wait = newest / 1e9 + discovery.RACY_SECONDS - time.time()
     if wait > 0:
-        time.sleep(min(wait, entry_index.RACY_SECONDS) + 0.05)
+        time.sleep(min(wait, discovery.RACY_SECONDS) + 0.05)
 
 
 @pytest.fixture

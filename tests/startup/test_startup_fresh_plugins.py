@@ -4,7 +4,7 @@ Each test first lets skytells write its caches (the entry-point index and the
 command summaries) for the current state, then changes the installation with
 pip and checks the very next run. The plugin directory is backdated before the
 caches are written so that they really are written (skytells does not cache a
-state younger than ``entry_index.RACY_SECONDS``) and a stale cache would show.
+state younger than ``discovery.RACY_SECONDS``) and a stale cache would show.
 """
 
 from __future__ import annotations
@@ -106,6 +106,20 @@ class ShoutFormatter(SingleFormatter):
     assert used.stdout.startswith("TOKEN_SOURCE ") and used.stdout.endswith("?!\n"), used
     default = world.run("whoami", "--offline", "-c", "token_source")
     assert default.code == 0 and "| token_source |" in default.stdout, default
+
+
+def test_a_broken_output_formatter_is_skipped_with_one_warning(startup_world):
+    world = startup_world
+    world.write_credentials()
+    world.install(world.plugin(DIST, {}, extra_modules={"broken_formatter": "import sk_missing_formatter_dep\n"},
+                               extra_entry_points="[cliff.formatter.show]\nbroken = broken_formatter:Formatter\n"))
+    shown = world.run("whoami", "--offline", "-f", "json")
+    assert shown.code == 0 and shown.stdout.startswith("{"), shown
+    assert shown.stderr.splitlines() == [
+        f"warning: The plugin 'broken' from {DIST} 1.0 could not be loaded: ModuleNotFoundError: No module named "
+        f"'sk_missing_formatter_dep'; it is skipped. Remove it with: pip uninstall {DIST}"], shown
+    offered = world.run("whoami", "--offline", "-f", "broken")
+    assert offered.code == 2 and "invalid choice: 'broken'" in offered.stderr, offered
 
 
 def test_the_garbage_collector_is_back_on_when_a_command_runs(startup_world):
