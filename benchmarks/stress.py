@@ -8,7 +8,12 @@ Runs, on 127.0.0.1 only and bounded in count and time:
    credentials file while it is read continuously, then a burst of
    concurrent ``skytells`` processes against the sandbox;
 3. a SIGKILL at every step of a save (replacing a file, and the first save);
-4. the secret canary: every command, plain and with ``--debug --log-file``.
+4. the secret canary: every command, plain and with ``--debug --log-file``;
+5. hostile input: every hostile URL of tests/reliability/test_rel_urls.py in
+   every setting that takes a URL (each host on loopback, around a socket that
+   records any connection), every unusable kind of file at the credentials
+   path against every command that reads it, and endless standard input to
+   every command that reads a secret.
 
 and prints one line of figures for each. Exit status 0 when every figure is
 clean, 1 otherwise (the details are printed above the figures).
@@ -117,6 +122,69 @@ def canary(root: Path) -> tuple[str, list[str]]:
     return line, report.found + report.unexpected
 
 
+#: Commands that read the store but need no server or input, for the special-file figures.
+READING_COMMANDS = (("whoami", "--offline"), ("auth", "status", "--offline"), ("logout", "--force"),
+                    ("api-key", "status"), ("auth", "doctor", "--offline"))
+#: Commands that read one secret from standard input.
+SECRET_READERS = (("login", "--token"), ("link", "-"), ("api-key", "set"))
+ENDLESS_INPUT_BYTES = 32 * 1024 * 1024
+
+
+def hostile_input(root: Path) -> tuple[str, list[str]]:
+    from test_rel_special_files import UNUSABLE, prepare, snapshot
+    from test_rel_urls import SETTINGS, Trap, _problems, trap_variants
+
+    details: list[str] = []
+    trap = Trap()
+    trap_url = f"http://127.0.0.1:{trap.port}"
+    urls = [(case, name, url) for case in SETTINGS for name, url in trap_variants(trap.port).items()]
+
+    def one_url(item: tuple[int, tuple[str, str, str]]) -> list[str]:
+        index, (case, name, url) = item
+        setting, run_with, _chosen = SETTINGS[case]
+        with World(root / f"url-{index}") as world:
+            world.env.update({"SKYTELLS_API_URL": trap_url, "SKYTELLS_AI_API_URL": trap_url + "/v1"})
+            return [f"{case} / {name}: {problem}" for problem in _problems(run_with(world, url), setting)]
+
+    try:
+        with ThreadPoolExecutor(max_workers=4) as pool:
+            url_problems = list(pool.map(one_url, enumerate(urls)))
+    finally:
+        trap.stop()
+    details += [problem for problems in url_problems for problem in problems]
+    details += [f"a hostile URL reached the recording socket from {peer}" for peer in trap.connections]
+
+    files = [(kind, make, args) for kind, (make, _says) in UNUSABLE.items() for args in READING_COMMANDS]
+
+    def one_file(item: tuple[int, tuple[str, object, tuple[str, ...]]]) -> list[str]:
+        index, (kind, make, args) = item
+        with World(root / f"file-{index}") as world:
+            prepare(world, "credentials.json", make)
+            before = snapshot(world.config_dir)
+            run = world.run(*args, timeout=20)
+            problems = ["hang"] if run.timed_out else []
+            problems += [f"exit {run.code}"] if run.code != 1 and not run.timed_out else []
+            problems += ["traceback"] if "Traceback" in run.output else []
+            problems += ["the files changed"] if snapshot(world.config_dir) != before else []
+            return [f"{kind} / {' '.join(args)}: {problem}" for problem in problems]
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        details += [problem for problems in pool.map(one_file, enumerate(files)) for problem in problems]
+
+    endless = "A" * ENDLESS_INPUT_BYTES
+    for args in SECRET_READERS:
+        with World(root / "-".join(args)) as world:
+            run = world.run(*args, input=endless, timeout=30)
+            if run.timed_out or run.code != 2 or "Traceback" in run.output or world.credentials_path.exists():
+                details.append(f"{' '.join(args)} with {ENDLESS_INPUT_BYTES >> 20} MiB on one line: {run}")
+    runs = len(urls) + len(files) + len(SECRET_READERS)
+    line = (f"{runs} CLI runs with hostile input ({len(urls)} hostile URLs in {len(SETTINGS)} settings, "
+            f"{len(trap.connections)} connections made; {len(files)} unusable credentials paths "
+            f"({len(UNUSABLE)} kinds x {len(READING_COMMANDS)} commands); {len(SECRET_READERS)} endless secrets "
+            f"of {ENDLESS_INPUT_BYTES >> 20} MiB): {runs - len(details)} clean refusals, {len(details)} problems")
+    return line, details
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rounds", type=int, default=2, choices=range(1, 11), metavar="1-10",
@@ -137,6 +205,7 @@ def main() -> int:
             ("cli", lambda: cli_burst(root / "cli", options.profiles)),
             ("crashes", lambda: crashes(root / "crashes")),
             ("canary", lambda: canary(root / "canary")),
+            ("input", lambda: hostile_input(root / "input")),
         ]
         for name, section in sections:
             started = time.monotonic()
