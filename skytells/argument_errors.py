@@ -8,9 +8,9 @@ value"). :func:`guard` makes a parser's errors show such a value masked
 app for a word that is not a command (:func:`shown`).
 
 A word is shown as typed only when it cannot be a credential: shorter than
-eight characters (no credential is that short), or an option name (a dash,
-then lower-case words joined by hyphens, such as ``--ofline``), so typos
-still get a useful message.
+eight characters (no credential is that short), or an option name (two
+dashes, then lower-case words joined by hyphens, such as ``--ofline``), so
+typos still get a useful message.
 """
 
 from __future__ import annotations
@@ -24,8 +24,9 @@ from typing import Any
 from skytells.masking import mask
 from skytells.redaction import MIN_SECRET_LENGTH
 
-#: What an option name looks like: one or two dashes, then lower-case words joined by hyphens.
-OPTION_SHAPE = re.compile(r"--?[a-z]+(?:-[a-z]+)*")
+#: What an option name looks like: a dash and one letter, or two dashes and lower-case words joined by
+#: hyphens. ``-fVALUE`` is not one: argparse reads it as ``-f`` with an explicit argument.
+OPTION_SHAPE = re.compile(r"-[a-z]|--[a-z]+(?:-[a-z]+)*")
 MAX_OPTION_LENGTH = 24
 
 
@@ -49,8 +50,14 @@ def without_values(message: str, words: Sequence[str], parser: argparse.Argument
     for action in parser._actions:
         if action.choices is not None:
             known.update(str(choice) for choice in action.choices)
-    values = {word for word in words if word not in known and shown(word) != word}
-    values |= {word.partition("=")[2] for word in words if word.startswith("-") and "=" in word}
+    typed = [word for word in words if word not in known]
+    values = {word for word in typed if shown(word) != word}
+    # argparse may quote only what follows an option inside one word: "--opt=VALUE", or "-fVALUE" and
+    # "-fxVALUE" (an explicit argument after short flags: "ignored explicit argument 'VALUE'").
+    tails = {word.partition("=")[2] for word in values if word.startswith("-")}
+    tails |= {word[start:] for word in values if word.startswith("-")
+              for start in range(1, min(len(word) - MIN_SECRET_LENGTH, MAX_OPTION_LENGTH) + 1)}
+    values |= tails
     for value in sorted((v for v in values if v and shown(v) != v), key=len, reverse=True):
         message = message.replace(repr(value), repr(shown(value))).replace(value, shown(value))
     return message
