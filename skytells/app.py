@@ -12,29 +12,38 @@ from skytells import redaction
 from skytells.argument_errors import guard, shown
 from skytells.cli_version import __version__
 from skytells.command_manager import LazyCommandManager
+from skytells.context import Context
 from skytells.errors import SkytellsError
 from skytells.exitcodes import ExitCode
 
 DESCRIPTION = "Sign in to Skytells and manage the credentials of this machine."
 
 
-def register_stored_secrets() -> None:
+def register_stored_secrets(context: Context) -> None:
     """Register the stored credentials, for a message shown before the command opened the store.
 
     A message can quote what the user typed (a stored token pasted after
     ``--scopes``) before the command read the store. A store that cannot
     be read is the command's to report, not this lookup's.
     """
-    from skytells import session
-
     with contextlib.suppress(Exception):  # a store that cannot be read has nothing to mask
-        session.open_store().load()  # the store opened there registers what it holds
+        context.store.load()  # the store registers what it holds
 
 
 class ConsoleFormatter(logging.Formatter):
-    """Plain info lines; "error:"/"warning:" prefixes; a --debug hint for unexpected errors."""
+    """Plain info lines; "error:"/"warning:" prefixes; a --debug hint for unexpected errors.
+
+    Tracebacks reach the console only with ``--debug`` (``show_tracebacks``);
+    a ``--log-file`` keeps them whatever the console shows.
+    """
+
+    def __init__(self, fmt: str | None = None, *, show_tracebacks: bool = False) -> None:
+        super().__init__(fmt)
+        self.show_tracebacks = show_tracebacks
 
     def format(self, record: logging.LogRecord) -> str:
+        if record.exc_info and not self.show_tracebacks:
+            record = logging.makeLogRecord({**record.__dict__, "exc_info": None, "exc_text": None})
         message = super().format(record)
         if record.levelno >= logging.ERROR:
             if isinstance(record.msg, BaseException) and not isinstance(record.msg, SkytellsError):
@@ -67,6 +76,8 @@ class SkytellsApp(App):
 
         self.command_manager.add_command("help", HelpCommand)
         self._last_error: BaseException | None = None
+        #: What commands share in this run; rebuilt from the global options once they are parsed.
+        self.context = Context(stdin=self.stdin, stdout=self.stdout, stderr=self.stderr)
 
     def build_option_parser(self, description: str | None, version: str | None,
                             argparse_kwargs: dict[str, Any] | None = None) -> Any:
@@ -82,7 +93,7 @@ class SkytellsApp(App):
 
         for name in settings.CREDENTIAL_ENV:  # credentials of the environment are in play from the start
             settings.credential_from_env(name)
-        redaction.REDACTOR.before_first_message(register_stored_secrets)
+        redaction.REDACTOR.before_first_message(lambda: register_stored_secrets(self.context))
         if self.options.profile is not None:
             from skytells.stores.document import valid_profile_name
 
@@ -92,7 +103,8 @@ class SkytellsApp(App):
             if redaction.shaped_like_credential(self.options.profile):  # never saved as a profile name
                 self.stderr.write("error: --profile was given a credential, not a profile name.\n")
                 raise SystemExit(ExitCode.USAGE)
-            settings.profile_override = self.options.profile
+        self.context = Context(stdin=self.stdin, stdout=self.stdout, stderr=self.stderr,
+                               profile=self.options.profile, debug=bool(self.options.debug))
 
     def configure_logging(self) -> None:
         from skytells.streams import RedactingStream
@@ -101,15 +113,13 @@ class SkytellsApp(App):
         root = logging.getLogger()
         for handler in root.handlers:
             if isinstance(handler, logging.StreamHandler) and not isinstance(handler, logging.FileHandler):
-                handler.setFormatter(ConsoleFormatter(self.CONSOLE_MESSAGE_FORMAT))
+                handler.setFormatter(ConsoleFormatter(self.CONSOLE_MESSAGE_FORMAT,
+                                                      show_tracebacks=bool(self.options.debug)))
             if not isinstance(getattr(handler, "stream", None), RedactingStream):  # the --log-file
                 handler.setFormatter(RedactingFormatter(handler.formatter))
         # Third-party libraries' debug chatter (urllib3) only at -vv and above.
         if self.options.verbose_level < 2:
             logging.getLogger("urllib3").setLevel(logging.WARNING)
-        from skytells import plugins
-
-        plugins.show_tracebacks = bool(self.options.debug)  # warnings about broken plugins
 
     def print_help_if_requested(self) -> None:
         if self.deferred_help and self.options.deferred_help:

@@ -23,11 +23,15 @@ from __future__ import annotations
 
 import inspect
 import logging
+from typing import TYPE_CHECKING
 
 from cliff import command as cliff_command
 from stevedore.extension import Extension
 
 from skytells import discovery
+
+if TYPE_CHECKING:
+    from skytells.context import Context
 
 LOG = logging.getLogger(__name__)
 
@@ -55,6 +59,12 @@ def summary(command_class: type) -> str:
 
 class Command(cliff_command.Command):
     """A cliff command whose hooks and epilog come from the entry-point index (see the module's figures)."""
+
+    @property
+    def context(self) -> Context:
+        """This run's profile, terminal, credentials and console (``skytells.context``)."""
+        context: Context = self.app.context
+        return context
 
     def get_description(self) -> str:
         return description(type(self))

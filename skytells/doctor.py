@@ -165,10 +165,10 @@ def check_server(now: float | None = None) -> list[Finding]:
     """Reach the console's health endpoint and compare its clock with ours."""
     from email.utils import parsedate_to_datetime
 
-    from skytells import session
+    from skytells.context import Context
 
     try:
-        api = session.console_client()
+        api = Context().console()
         started = time.monotonic()
         response = api.health()
         elapsed = time.monotonic() - started

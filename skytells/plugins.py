@@ -40,8 +40,6 @@ DEPRECATED_API_VERSIONS: frozenset[int] = frozenset()
 BUILTIN_DISTRIBUTION = "skytells-cli"
 BUILTIN_PACKAGE = "skytells"
 
-#: Set from ``--debug``: warnings about broken plugins then carry the traceback.
-show_tracebacks = False
 _warned: set[tuple[str, ...]] = set()
 
 
@@ -220,8 +218,8 @@ def warn_broken(error: BrokenPlugin) -> None:
     if key in _warned:
         return
     _warned.add(key)
-    cause = error.__cause__
-    exc_info = (type(cause), cause, cause.__traceback__) if show_tracebacks and cause is not None else None
+    cause = error.__cause__  # its traceback reaches the console with --debug only (skytells.app)
+    exc_info = (type(cause), cause, cause.__traceback__) if cause is not None else None
     LOG.warning("%s; it is skipped. %s", error.message.rstrip("."), error.hint, exc_info=exc_info)
 
 

@@ -25,9 +25,6 @@ ENV_PROFILE = "SKYTELLS_PROFILE"
 ENV_ISSUER = "SKYTELLS_ISSUER"
 ENV_CLIENT_ID = "SKYTELLS_CLIENT_ID"
 
-#: Set from the global ``--profile`` option; it outranks ``SKYTELLS_PROFILE``.
-profile_override: str | None = None
-
 #: Environment variable that overrides each stored credential field.
 CREDENTIAL_ENV = {"token": ENV_TOKEN, "access_key": ENV_ACCESS_KEY, "api_key": ENV_API_KEY}
 
@@ -88,13 +85,11 @@ def credential_from_env(field: str) -> str | None:
     return registered(value) if value else None
 
 
-def profile_name() -> str | None:
-    """The profile chosen by ``--profile`` or ``SKYTELLS_PROFILE``; None means the stored default.
+def profile_from_env() -> str | None:
+    """The profile chosen by ``SKYTELLS_PROFILE`` (``--profile`` outranks it: see ``skytells.context``).
 
     A bad ``SKYTELLS_PROFILE`` is a UsageError: saved, it would make the whole file unreadable.
     """
-    if profile_override:
-        return profile_override
     name = _env(ENV_PROFILE)
     if name is not None:
         from skytells.errors import UsageError

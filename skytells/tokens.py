@@ -1,4 +1,4 @@
-"""A user token over its life: which one applies, bound to its server, refreshed before it expires.
+"""A stored user token over its life: bound to its server, refreshed before it expires.
 
 Refresh happens inside the store's ``update`` (under its lock): a second
 process refreshing at the same moment waits, re-reads, and uses the tokens
@@ -78,33 +78,8 @@ def _refreshed(credential: Credential) -> Credential:
     )
 
 
-def active_token(store: CredentialStore, profile: str | None, *, server: str | None = None,
-                 refresh: bool = True) -> ActiveToken:
-    """The token to use for ``profile``: ``SKYTELLS_TOKEN`` first, else the stored one.
-
-    A stored token is checked against ``server`` (default: ``SKYTELLS_API_URL``,
-    else the server it was issued by) and refreshed first when it has expired
-    or is about to and a refresh token is at hand. Raises AuthError when there
-    is no usable token.
-    """
-    from_env = settings.credential_from_env("token")
-    if from_env:
-        return ActiveToken(from_env, "env")
-    record = store.load().profile(profile)
-    credential = record.token_credential() if record else None
-    if credential is None:
-        where = f" (profile {profile!r})" if profile else ""
-        raise AuthError(f"You are not logged in{where}.", hint=f"Run skytells login (or set {settings.ENV_TOKEN}).")
-    # Without SKYTELLS_API_URL a profile talks to the server its token was issued by.
-    check_bound(credential, server or settings.console_url_from_env() or credential.host or settings.console_url())
-    if not (refresh and expires_soon(credential)):
-        return ActiveToken(credential.token, "store", credential)
-    if not (credential.refresh_token and credential.issuer and credential.client_id):
-        raise AuthError("The stored token has expired and cannot be refreshed.", hint="Run skytells login again.")
-    return _refresh_under_lock(store, profile, credential)
-
-
-def _refresh_under_lock(store: CredentialStore, profile: str | None, seen: Credential) -> ActiveToken:
+def refresh_under_lock(store: CredentialStore, profile: str | None, seen: Credential) -> ActiveToken:
+    """Refresh ``profile``'s token under the store's lock, unless another process already did."""
     outcome: dict[str, Credential] = {}
 
     def change(record: StoredCredentials) -> None:

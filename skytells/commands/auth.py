@@ -22,13 +22,13 @@ class AuthStatus(Lister):
         return parser
 
     def take_action(self, parsed_args: argparse.Namespace) -> tuple[Sequence[str], list[Sequence[Any]]]:
-        from skytells import session, settings
+        from skytells import settings
         from skytells.credentials import now_ms
         from skytells.errors import AuthError
         from skytells.masking import mask
 
-        store = session.open_store()
-        record = store.load()
+        credentials = self.context.credentials
+        record = credentials.stored()
         columns = ("profile", "default", "server", "method", "source", "token", "scopes", "expires", "status")
         rows: list[Sequence[Any]] = []
         env_token = settings.credential_from_env("token")
@@ -50,21 +50,20 @@ class AuthStatus(Lister):
             else:
                 status = self._status(credential.token, credential.host, parsed_args)
             rows.append((name, "*" if name == record.profile_name else "", credential.host or "-",
-                         credential.method, session.display_path(store.location), mask(credential.token),
+                         credential.method, credentials.location, mask(credential.token),
                          scopes, local_time(credential.expires_at), status))
         if not rows:
             raise AuthError("You are not logged in with any profile.", hint="Run skytells login.")
         return columns, rows
 
     def _status(self, token: str, server: str, parsed_args: argparse.Namespace) -> str:
-        from skytells.console_api import ConsoleClient, TokenStatus
+        from skytells.console_api import TokenStatus
         from skytells.errors import SkytellsError
-        from skytells.http import HttpClient
 
         if parsed_args.offline:
             return "not checked"
         try:
-            check = ConsoleClient(HttpClient(server)).check_token(token)
+            check = self.context.console(server).check_token(token)
         except SkytellsError as error:
             self.exit_code = ExitCode.AUTH
             return f"could not be checked ({error.message})"
@@ -82,22 +81,8 @@ class AuthSwitch(Command):
         return parser
 
     def take_action(self, parsed_args: argparse.Namespace) -> int:
-        from skytells import session
-        from skytells.errors import UsageError
-        from skytells.sanitize import terminal_safe
-        from skytells.ui import Terminal
-
-        name = parsed_args.profile
-        store = session.open_store()
-
-        def change(record: Any) -> None:
-            if record.profile(name) is None:
-                raise UsageError(f"There is no profile {terminal_safe(name, 64)!r}.",
-                                 hint=f"Profiles: {', '.join(record.profile_names())}.")
-            record.switch_default(name)
-
-        store.update(change)
-        Terminal(stdin=self.app.stdin, stderr=self.app.stderr).success(f"{name} is now the default profile.")
+        self.context.credentials.switch_default(parsed_args.profile)
+        self.context.terminal.success(f"{parsed_args.profile} is now the default profile.")
         return 0
 
 
@@ -105,10 +90,8 @@ class AuthToken(Command):
     """Print a valid access token for the profile to stdout (refreshing it first if needed), for scripts"""
 
     def take_action(self, parsed_args: argparse.Namespace) -> int:
-        from skytells import session, settings
         from skytells.streams import write_unredacted
-        from skytells.tokens import active_token
 
-        active = active_token(session.open_store(), settings.profile_name())
+        active = self.context.credentials.active_token()
         write_unredacted(self.app.stdout, active.token + "\n")  # the token is this command's whole output
         return 0

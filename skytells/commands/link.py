@@ -18,12 +18,11 @@ class Link(Command):
         return parser
 
     def take_action(self, parsed_args: argparse.Namespace) -> int:
-        from skytells import session, settings
+        from skytells import settings
         from skytells.errors import UsageError
         from skytells.masking import looks_like_project_key
-        from skytells.ui import Terminal
 
-        terminal = Terminal(stdin=self.app.stdin, stderr=self.app.stderr)
+        terminal, credentials = self.context.terminal, self.context.credentials
         if parsed_args.access_key == "-":
             key = terminal.read_secret("project access key", "Paste your project access key")
         else:
@@ -32,19 +31,16 @@ class Link(Command):
             shown = " (it looks like a personal access token; use skytells login --token)" \
                 if key.startswith("sk_pat_") else ""
             raise UsageError(f"That is not a project access key{shown}: expected sk_proj_ followed by the key.")
-        store = session.open_store()
-        store.load()  # an unreadable store stops here, before the key is sent anywhere
+        credentials.stored()  # an unreadable store stops here, before the key is sent anywhere
         server = settings.console_url()
         with terminal.activity("Checking the project access key..."):
-            project = session.console_client().linked_project(key)
-        profile = settings.profile_name()
-        store.update(lambda record: record.profile(profile, create=True).set_secret(
-            "access_key", key, host=server, project=project))
+            project = self.context.console(server).linked_project(key)
+        credentials.save_secret("access_key", key, host=server, project=project)
         name = project.get("name") or project.get("slug") or project.get("id") or "the project"
         terminal.success(f"Linked project {name}" + (f" ({project['slug']})" if project.get("slug") else ""))
-        terminal.line(f"  Key saved to {session.display_path(store.location)}")
+        terminal.line(f"  Key saved to {credentials.location}")
         if parsed_args.access_key != "-":
             terminal.line("  Tip: 'skytells link -' reads the key from stdin, keeping it out of shell history.")
-        if settings.credential_from_env("access_key"):
-            terminal.warning(f"{settings.ENV_ACCESS_KEY} is set in this environment and takes precedence.")
+        if variable := credentials.overridden_by_env("access_key"):
+            terminal.warning(f"{variable} is set in this environment and takes precedence.")
         return 0

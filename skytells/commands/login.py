@@ -62,14 +62,13 @@ class Login(Command):
         return parser
 
     def take_action(self, parsed_args: argparse.Namespace) -> int:
-        from skytells import session, settings
+        from skytells import settings
         from skytells.auth import registry
         from skytells.auth.base import LoginContext
         from skytells.cli_version import __version__
         from skytells.errors import UsageError
         from skytells.masking import mask
         from skytells.scopes import parse_scopes
-        from skytells.ui import Terminal
 
         scopes = parse_scopes(parsed_args.scopes)
         method = "token" if parsed_args.token else (parsed_args.method or "device")
@@ -81,13 +80,11 @@ class Login(Command):
         if issuer and not client_id:
             raise UsageError("--issuer needs a client id.", hint=f"Pass --client-id or set {settings.ENV_CLIENT_ID}.")
         authenticator_class = registry.get(method)
-        store = session.open_store()
-        profile = settings.profile_name()
+        terminal, credentials = self.context.terminal, self.context.credentials
         # An unreadable store stops here, before anyone signs in.
-        existing = store.load().profile(profile)
-        terminal = Terminal(stdin=self.app.stdin, stderr=self.app.stderr)
-        if existing is not None and existing.token and not parsed_args.force:
-            where = f" in profile {profile!r}" if profile else ""
+        existing = credentials.profile_record()
+        if existing.token and not parsed_args.force:
+            where = f" in profile {credentials.profile!r}" if credentials.profile else ""
             question = f"You are already logged in{where} ({mask(existing.token)}). Replace the stored token?"
             if terminal.can_prompt:
                 if not terminal.confirm(question):
@@ -112,7 +109,7 @@ class Login(Command):
             issuer = oauth.metadata.issuer
         context = LoginContext(
             terminal=terminal,
-            api=session.console_client(),
+            api=self.context.console(server),
             server=server,
             scopes=scopes,
             scopes_requested=parsed_args.scopes is not None,
@@ -123,10 +120,9 @@ class Login(Command):
             client_id=client_id if issuer else None,
         )
         credential = authenticator_class().authenticate(context)
-        store.update(lambda record: record.profile(profile, create=True).set_token(credential))
+        credentials.save_token(credential)
         terminal.success("Authenticated successfully!")
-        terminal.line(f"  Credentials saved to {session.display_path(store.location)}")
-        if settings.credential_from_env("token"):
-            terminal.warning(f"{settings.ENV_TOKEN} is set in this environment and takes precedence "
-                             "over the stored token.")
+        terminal.line(f"  Credentials saved to {credentials.location}")
+        if variable := credentials.overridden_by_env("token"):
+            terminal.warning(f"{variable} is set in this environment and takes precedence over the stored token.")
         return 0

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from skytells.command_base import Command
 
 if TYPE_CHECKING:
-    from skytells.credentials import Credential, StoredCredentials
+    from skytells.credentials import Credential
     from skytells.ui import Terminal
 
 
@@ -21,15 +21,10 @@ class Logout(Command):
         return parser
 
     def take_action(self, parsed_args: argparse.Namespace) -> int:
-        from skytells import session, settings
         from skytells.masking import mask
-        from skytells.ui import Terminal
 
-        terminal = Terminal(stdin=self.app.stdin, stderr=self.app.stderr)
-        store = session.open_store()
-        profile = settings.profile_name()
-        record = session.current_profile(store.load())
-        credential = record.token_credential()
+        terminal, credentials = self.context.terminal, self.context.credentials
+        credential = credentials.profile_record().token_credential()
         if credential is None:
             terminal.line("Not logged in: there is no stored token.")
         else:
@@ -40,19 +35,12 @@ class Logout(Command):
                 terminal.line("Nothing changed.")
                 return 0
             revocation = revoke(credential, terminal)
-            store.update(lambda current: remove_token(current, profile))
-            terminal.success(f"Logged out: the token was removed from {session.display_path(store.location)}.")
+            credentials.remove("token")
+            terminal.success(f"Logged out: the token was removed from {credentials.location}.")
             terminal.line(f"  {revocation}")
-        if settings.credential_from_env("token"):
-            terminal.warning(f"{settings.ENV_TOKEN} is set in this environment and still applies.")
+        if variable := credentials.overridden_by_env("token"):
+            terminal.warning(f"{variable} is set in this environment and still applies.")
         return 0
-
-
-def remove_token(record: StoredCredentials, profile: str | None) -> None:
-    """Remove the profile's token (and refresh token), keeping its other credentials."""
-    target = record.profile(profile)
-    if target is not None:
-        target.remove("token")
 
 
 def revoke(credential: Credential, terminal: Terminal) -> str:

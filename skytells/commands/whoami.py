@@ -29,22 +29,18 @@ class WhoAmI(ShowOne):
         return super().run(parsed_args)
 
     def take_action(self, parsed_args: argparse.Namespace) -> tuple[Sequence[str], Sequence[Any]]:
-        from skytells import session, settings
-        from skytells.errors import AuthError
         from skytells.masking import mask
         from skytells.tokens import check_bound
 
-        store = session.open_store()
-        record = session.current_profile(store.load())
-        token = session.resolve("token", record, store)
+        credentials = self.context.credentials
+        record = credentials.profile_record()
+        token = credentials.resolve("token", record)
         if token.value is None:
-            where = f" (profile {record.profile_name!r})" if settings.profile_name() else ""
-            raise AuthError(f"You are not logged in{where}.",
-                            hint=f"Run skytells login (or set {settings.ENV_TOKEN}).")
-        access_key = session.resolve("access_key", record, store)
-        api_key = session.resolve("api_key", record, store)
+            raise credentials.not_logged_in()
+        access_key = credentials.resolve("access_key", record)
+        api_key = credentials.resolve("api_key", record)
         credential = record.token_credential() if token.origin == "store" else None
-        server = session.server_for(credential)
+        server = credentials.server_for(credential)
         if credential is not None and not parsed_args.offline:  # --offline sends the token nowhere
             check_bound(credential, server)
 
@@ -71,21 +67,20 @@ class WhoAmI(ShowOne):
         if access_key.value and isinstance(stored_project, dict) and access_key.origin == "store":
             rows["project"] = self._project_label(stored_project)
         if not parsed_args.offline:
-            token_value = self._fresh_token(store, token.value, credential, server, rows)
+            token_value = self._fresh_token(token.value, credential, server, rows)
             self._check_online(rows, token_value, access_key.value, server)
             if credential and credential.issuer and credential.scopes and "openid" in credential.scopes:
                 self._add_userinfo(rows, credential, token_value)
         return tuple(rows), tuple(rows.values())
 
-    def _fresh_token(self, store: Any, token: str, credential: Any, server: str, rows: dict[str, Any]) -> str:
+    def _fresh_token(self, token: str, credential: Any, server: str, rows: dict[str, Any]) -> str:
         """The token to check: refreshed first when the stored one has expired or is about to."""
-        from skytells import settings
         from skytells.masking import mask
-        from skytells.tokens import active_token, expires_soon
+        from skytells.tokens import expires_soon
 
         if credential is None or not expires_soon(credential):
             return token
-        active = active_token(store, settings.profile_name(), server=server)
+        active = self.context.credentials.active_token(server=server)
         rows["token"] = mask(active.token)
         if active.credential and active.credential.expires_at:
             rows["expires_at"] = local_time(active.credential.expires_at)
@@ -110,11 +105,10 @@ class WhoAmI(ShowOne):
         return f"{name} ({slug})" if name and slug else str(name or slug or project.get("id", "unknown"))
 
     def _check_online(self, rows: dict[str, Any], token: str, access_key: str | None, server: str) -> None:
-        from skytells import session
         from skytells.console_api import TokenStatus
         from skytells.errors import AuthError, SkytellsError
 
-        api = session.console_client(server)
+        api = self.context.console(server)
         check = api.check_token(token)
         rows["token_status"] = check.status.value + (f" ({check.detail})" if check.detail else "")
         if check.status is TokenStatus.INVALID:

@@ -42,7 +42,6 @@ class GoodAuth(Authenticator):
 def rules_world(monkeypatch):
     """Fresh warning memory, and distributions for the fake entry points."""
     monkeypatch.setattr(plugins, "_warned", set())
-    monkeypatch.setattr(plugins, "show_tracebacks", False)
     providers = {}
     monkeypatch.setattr(discovery, "distribution_of", lambda ep: providers.get((ep.group, ep.name, ep.value)))
 
@@ -83,7 +82,9 @@ def test_a_clash_warns_once_per_run(rules_world, monkeypatch, caplog):
     assert "skytells-alpha 1.0 is used, skytells-beta 1.0 ignored" in caplog.records[0].getMessage()
 
 
-def test_a_broken_plugin_warns_once_and_only_debug_adds_the_traceback(rules_world, monkeypatch, caplog):
+def test_a_broken_plugin_warns_once_and_only_debug_adds_the_traceback(rules_world, caplog):
+    from skytells.app import ConsoleFormatter
+
     ep = rules_world(FakeEntryPoint("bad", "bad:Auth", AUTH, ImportError("no module named bad_dep")), "bad-dist")
     with pytest.raises(plugins.BrokenPlugin) as caught:
         plugins.load(ep)
@@ -92,17 +93,17 @@ def test_a_broken_plugin_warns_once_and_only_debug_adds_the_traceback(rules_worl
         plugins.warn_broken(caught.value)
         plugins.warn_broken(caught.value)
     assert len(caplog.records) == 1
-    assert caplog.records[0].exc_info is None
-    assert caplog.records[0].getMessage() == (
+    record = caplog.records[0]
+    assert record.getMessage() == (
         "The login method 'bad' from bad-dist 1.0 could not be loaded: ImportError: no module named bad_dep; "
         "it is skipped. Remove it with: pip uninstall bad-dist")
-
-    monkeypatch.setattr(plugins, "_warned", set())
-    monkeypatch.setattr(plugins, "show_tracebacks", True)
-    caplog.clear()
-    with caplog.at_level(logging.WARNING):
-        plugins.warn_broken(caught.value)
-    assert caplog.records[0].exc_info[1] is caught.value.__cause__
+    assert record.exc_info[1] is caught.value.__cause__  # for --log-file and --debug
+    # The console shows the one line; with --debug, the traceback under it.
+    plain = ConsoleFormatter("%(message)s").format(record)
+    assert plain == "warning: " + record.getMessage()
+    debug = ConsoleFormatter("%(message)s", show_tracebacks=True).format(record)
+    assert debug.startswith(plain + "\n") and "Traceback" in debug and "ImportError: no module named bad_dep" in debug
+    assert ConsoleFormatter("%(message)s").format(record) == plain  # the traceback never sticks to the record
 
 
 def test_sys_exit_in_a_plugin_does_not_end_the_run(rules_world):

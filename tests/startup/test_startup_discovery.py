@@ -219,10 +219,7 @@ def startup_logging():
 
 def test_a_warm_run_reads_no_distribution_metadata(startup_site, startup_logging, monkeypatch, tmp_path, capsys):
     """With warm caches, listing commands, help and a display command scan nothing and import no other command."""
-    from skytells import plugins
     from skytells.main import main
-
-    monkeypatch.setattr(plugins, "show_tracebacks", plugins.show_tracebacks)
 
     monkeypatch.setattr(discovery, "RACY_SECONDS", 0.0)  # the real environment may have changed just now
     monkeypatch.setenv("HOME", str(tmp_path))

@@ -1,0 +1,79 @@
+"""One run of the CLI as its commands see it: the profile, the terminal, the credentials and the console.
+
+The app builds one :class:`Context` from the global options and hands it to
+every command as ``self.app.context`` (``self.context`` in commands built on
+``skytells.command_base.Command`` and ``skytells.display``). Nothing in it is
+module state: a test, or a program embedding the CLI, builds its own.
+Everything is made on first use, so a command that never touches the store
+never opens it, and one that does opens it once.
+
+For plugin commands this is the public way to the credentials and the
+console: ``context.credentials`` (a
+:class:`~skytells.credential_service.CredentialService`) resolves, saves and
+refreshes them; ``context.console()`` talks to the Skytells console;
+``context.terminal`` prints and prompts.
+"""
+
+from __future__ import annotations
+
+import sys
+from functools import cached_property
+from typing import IO, TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from skytells.console_api import ConsoleClient
+    from skytells.credential_service import CredentialService
+    from skytells.stores.base import CredentialStore
+    from skytells.ui import Terminal
+
+
+class Context:
+    """The choices and the shared objects of one run (see the module docstring)."""
+
+    def __init__(self, *, stdin: IO[str] | None = None, stdout: IO[str] | None = None,
+                 stderr: IO[str] | None = None, profile: str | None = None, debug: bool = False) -> None:
+        self.stdin = stdin or sys.stdin
+        self.stdout = stdout or sys.stdout
+        self.stderr = stderr or sys.stderr
+        #: True with ``--debug``: tracebacks are shown.
+        self.debug = debug
+        self._profile = profile
+
+    @cached_property
+    def profile(self) -> str | None:
+        """The profile chosen by ``--profile``, else ``SKYTELLS_PROFILE``; None means the stored default.
+
+        A bad ``SKYTELLS_PROFILE`` raises UsageError when a command first asks.
+        """
+        from skytells import settings
+
+        return self._profile or settings.profile_from_env()
+
+    @cached_property
+    def terminal(self) -> Terminal:
+        """Where commands print progress and messages (stderr) and ask questions (stdin)."""
+        from skytells.ui import Terminal
+
+        return Terminal(stdin=self.stdin, stderr=self.stderr)
+
+    @cached_property
+    def store(self) -> CredentialStore:
+        """The credential store chosen by ``SKYTELLS_CREDENTIAL_STORE`` or ``config.json``, opened once."""
+        from skytells.credential_service import open_store
+
+        return open_store()
+
+    @cached_property
+    def credentials(self) -> CredentialService:
+        """The credentials of this run's profile: resolution, changes and refresh."""
+        from skytells.credential_service import CredentialService
+
+        return CredentialService(self.store, self.profile)
+
+    def console(self, server: str | None = None) -> ConsoleClient:
+        """A client of the Skytells console at ``server`` (default: ``SKYTELLS_API_URL``, else the official one)."""
+        from skytells import settings
+        from skytells.console_api import ConsoleClient
+        from skytells.http import HttpClient
+
+        return ConsoleClient(HttpClient(server or settings.console_url()))

@@ -1,0 +1,211 @@
+"""The one way commands read and change credentials: which one is in effect, and every change to the store.
+
+Commands ask a :class:`CredentialService` (``context.credentials``) and
+format what it answers; none of them edits a stored record itself. It owns
+
+- resolution: the environment first (``SKYTELLS_TOKEN``,
+  ``SKYTELLS_ACCESS_KEY``, ``SKYTELLS_API_KEY``), then the profile's stored
+  value, written once here for every field;
+- the user token in effect, bound to its server and refreshed under the
+  store's lock when it is about to expire (``skytells.tokens``);
+- every change: saving a token or a key, removing one, switching the default
+  profile, each one read-modify-write under the store's lock.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from skytells import settings
+from skytells.credentials import StoredCredentials
+from skytells.errors import AuthError, UsageError
+
+if TYPE_CHECKING:
+    from skytells.credentials import Credential
+    from skytells.stores.base import CredentialStore
+    from skytells.tokens import ActiveToken
+
+
+def open_store() -> CredentialStore:
+    """The credential store chosen by ``SKYTELLS_CREDENTIAL_STORE`` or ``config.json`` (default ``file``).
+
+    Every secret the store hands out or saves is registered with the redaction step.
+    """
+    from skytells import plugins
+    from skytells.discovery import CREDENTIAL_STORES
+
+    name, chosen_by = settings.credential_store_choice()
+    store_class: type[CredentialStore] = plugins.choose(CREDENTIAL_STORES, name, chosen_by=chosen_by)
+    return _registering_secrets(store_class())
+
+
+def _registering_secrets(store: CredentialStore) -> CredentialStore:
+    """``store``, its ``load`` and ``update`` registering every secret of the records they see."""
+    from skytells.redaction import REDACTOR
+
+    load, update = store.load, store.update
+
+    def registering_load() -> StoredCredentials:
+        record = load()
+        REDACTOR.register_stored(record)
+        return record
+
+    def registering_update(change: Callable[[StoredCredentials], None]) -> StoredCredentials:
+        def registering_change(record: StoredCredentials) -> None:
+            REDACTOR.register_stored(record)  # what was there before the change
+            change(record)
+
+        saved = update(registering_change)
+        REDACTOR.register_stored(saved)
+        return saved
+
+    try:
+        store.load = registering_load  # type: ignore[method-assign]
+        store.update = registering_update  # type: ignore[method-assign]
+    except AttributeError:  # a store class with __slots__ cannot be wrapped: its secrets are masked once sent
+        pass
+    return store
+
+
+def display_path(path: str) -> str:
+    """``path`` with the home directory shown as ``~``."""
+    home = os.path.expanduser("~")
+    if home not in ("", "/") and (path == home or path.startswith(home + os.sep)):
+        return "~" + path[len(home):]
+    return path
+
+
+@dataclass
+class ResolvedCredential:
+    """A credential and where it came from."""
+
+    value: str | None = field(default=None, repr=False)
+    #: ``"env"`` or ``"store"``; None when there is no credential.
+    origin: str | None = None
+    #: The environment variable or store location, for display.
+    source: str = ""
+
+
+def resolve(field_name: str, record: StoredCredentials | Callable[[], StoredCredentials],
+            store: CredentialStore) -> ResolvedCredential:
+    """The credential in effect for ``field_name`` (``token``, ``access_key``, ``api_key``).
+
+    The environment first, then ``record`` (or what it returns, read only when
+    the environment sets nothing): the one place this order is written.
+    """
+    from_env = settings.credential_from_env(field_name)
+    if from_env:
+        return ResolvedCredential(from_env, "env", settings.CREDENTIAL_ENV[field_name])
+    value = getattr(record if isinstance(record, StoredCredentials) else record(), field_name)
+    if value:
+        return ResolvedCredential(value, "store", display_path(store.location))
+    return ResolvedCredential()
+
+
+class CredentialService:
+    """The credentials of one profile in one store (see the module docstring)."""
+
+    def __init__(self, store: CredentialStore, profile: str | None) -> None:
+        self.store = store
+        #: The profile chosen for this run; None means the stored default.
+        self.profile = profile
+
+    @property
+    def location(self) -> str:
+        """Where the store keeps the credentials, as shown to the user (``~`` for the home directory)."""
+        return display_path(self.store.location)
+
+    def stored(self) -> StoredCredentials:
+        """Everything stored: the default profile, with the others under it."""
+        return self.store.load()
+
+    def profile_record(self) -> StoredCredentials:
+        """The chosen profile's stored credentials (an empty record if the profile does not exist yet)."""
+        record = self.stored()
+        return record.profile(self.profile) or StoredCredentials(profile_name=self.profile or record.profile_name)
+
+    def resolve(self, field_name: str, record: StoredCredentials | None = None) -> ResolvedCredential:
+        """The credential in effect for ``field_name``: the environment first, then the chosen profile."""
+        return resolve(field_name, self.profile_record if record is None else record, self.store)
+
+    @staticmethod
+    def overridden_by_env(field_name: str) -> str | None:
+        """The environment variable that overrides the stored ``field_name`` in this run, if it is set."""
+        return settings.CREDENTIAL_ENV[field_name] if settings.credential_from_env(field_name) else None
+
+    def not_logged_in(self) -> AuthError:
+        """The error for a run without a user token, naming the profile when one was chosen."""
+        where = f" (profile {self.profile!r})" if self.profile else ""
+        command = f"skytells --profile {self.profile} login" if self.profile else "skytells login"
+        return AuthError(f"You are not logged in{where}.", hint=f"Run {command} (or set {settings.ENV_TOKEN}).")
+
+    @staticmethod
+    def server_for(credential: Credential | None) -> str:
+        """The console a token talks to: ``SKYTELLS_API_URL`` when set, else where it was issued."""
+        return settings.console_url_from_env() or (credential.host if credential and credential.host else None) \
+            or settings.console_url()
+
+    def active_token(self, *, server: str | None = None, refresh: bool = True) -> ActiveToken:
+        """The user token to use: ``SKYTELLS_TOKEN`` first, else the profile's stored one.
+
+        A stored token is checked against ``server`` (default: ``SKYTELLS_API_URL``,
+        else the server it was issued by) and refreshed first, under the store's
+        lock, when it has expired or is about to and a refresh token is at hand.
+        Raises AuthError when there is no usable token.
+        """
+        from skytells import tokens
+
+        resolved = self.resolve("token")
+        if resolved.origin == "env":
+            assert resolved.value is not None
+            return tokens.ActiveToken(resolved.value, "env")
+        credential = self.profile_record().token_credential()
+        if credential is None:
+            raise self.not_logged_in()
+        tokens.check_bound(credential, server or self.server_for(credential))
+        if not (refresh and tokens.expires_soon(credential)):
+            return tokens.ActiveToken(credential.token, "store", credential)
+        if not (credential.refresh_token and credential.issuer and credential.client_id):
+            raise AuthError("The stored token has expired and cannot be refreshed.", hint="Run skytells login again.")
+        return tokens.refresh_under_lock(self.store, self.profile, credential)
+
+    def _change_profile(self, change: Callable[[StoredCredentials], Any], *, create: bool) -> Any:
+        """Apply ``change`` to the chosen profile under the store's lock; return what it returned."""
+        outcome: list[Any] = []
+
+        def apply(record: StoredCredentials) -> None:
+            target = record.profile(self.profile, create=create)
+            outcome.append(None if target is None else change(target))
+
+        self.store.update(apply)
+        return outcome[0] if outcome else None
+
+    def save_token(self, credential: Credential) -> None:
+        """Store ``credential`` as the chosen profile's user token (the profile is created if needed)."""
+        self._change_profile(lambda target: target.set_token(credential), create=True)
+
+    def save_secret(self, field_name: str, value: str, **facts: Any) -> None:
+        """Store a project access key or API key (``field_name``) with its facts in the chosen profile."""
+        self._change_profile(lambda target: target.set_secret(field_name, value, **facts), create=True)
+
+    def remove(self, field_name: str) -> bool:
+        """Remove ``field_name`` (``token`` also removes its refresh token) from the chosen profile.
+
+        Returns False when there was nothing to remove.
+        """
+        return bool(self._change_profile(lambda target: target.remove(field_name), create=False))
+
+    def switch_default(self, name: str) -> None:
+        """Make profile ``name`` the default (its credentials move to the official fields)."""
+        from skytells.sanitize import terminal_safe
+
+        def change(record: StoredCredentials) -> None:
+            if record.profile(name) is None:
+                raise UsageError(f"There is no profile {terminal_safe(name, 64)!r}.",
+                                 hint=f"Profiles: {', '.join(record.profile_names())}.")
+            record.switch_default(name)
+
+        self.store.update(change)
