@@ -104,7 +104,8 @@ class SkytellsApp(App):
                 self.stderr.write("error: --profile was given a credential, not a profile name.\n")
                 raise SystemExit(ExitCode.USAGE)
         self.context = Context(stdin=self.stdin, stdout=self.stdout, stderr=self.stderr,
-                               profile=self.options.profile, debug=bool(self.options.debug))
+                               profile=self.options.profile, debug=bool(self.options.debug),
+                               quiet=self.options.verbose_level == 0)
 
     def configure_logging(self) -> None:
         from skytells.streams import RedactingStream

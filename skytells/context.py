@@ -31,12 +31,15 @@ class Context:
     """The choices and the shared objects of one run (see the module docstring)."""
 
     def __init__(self, *, stdin: IO[str] | None = None, stdout: IO[str] | None = None,
-                 stderr: IO[str] | None = None, profile: str | None = None, debug: bool = False) -> None:
+                 stderr: IO[str] | None = None, profile: str | None = None, debug: bool = False,
+                 quiet: bool = False) -> None:
         self.stdin = stdin or sys.stdin
         self.stdout = stdout or sys.stdout
         self.stderr = stderr or sys.stderr
         #: True with ``--debug``: tracebacks are shown.
         self.debug = debug
+        #: True with ``-q``: the terminal shows no progress, success or detail lines.
+        self.quiet = quiet
         self._profile = profile
 
     @cached_property
@@ -54,7 +57,7 @@ class Context:
         """Where commands print progress and messages (stderr) and ask questions (stdin)."""
         from skytells.ui import Terminal
 
-        return Terminal(stdin=self.stdin, stderr=self.stderr)
+        return Terminal(stdin=self.stdin, stderr=self.stderr, quiet=self.quiet)
 
     @cached_property
     def store(self) -> CredentialStore:
@@ -77,3 +80,28 @@ class Context:
         from skytells.http import HttpClient
 
         return ConsoleClient(HttpClient(server or settings.console_url()))
+
+    def report_change(self, headline: str, *details: str, field: str) -> None:
+        """Tell the user a credential (``field``) was saved or removed, the same way in every command.
+
+        The headline and ``details`` (silent with ``-q``), then the warnings that
+        apply: a variable of the environment that overrides the stored
+        ``field``, and a store kept inside a git work tree.
+        """
+        import os
+        from pathlib import Path
+
+        from skytells.safe_files import git_work_tree
+
+        credentials = self.credentials
+        self.terminal.success(headline)
+        for detail in details:
+            self.terminal.detail(f"  {detail}")
+        if variable := credentials.overridden_by_env(field):
+            self.terminal.warning(f"{variable} is set in this environment and takes precedence over the stored "
+                                  f"{field.replace('_', ' ')}.")
+        location = self.store.location
+        root = git_work_tree(Path(location).parent) if os.path.isabs(location) else None
+        if root is not None:
+            self.terminal.warning(f"The credentials are kept inside the git work tree {root}: keep them out of "
+                                  "version control (set SKYTELLS_CONFIG_DIR elsewhere).")

@@ -118,6 +118,11 @@ class CredentialService:
         """Where the store keeps the credentials, as shown to the user (``~`` for the home directory)."""
         return display_path(self.store.location)
 
+    @property
+    def where(self) -> str:
+        """Where this profile's credentials are kept: the location, and the profile when one was chosen."""
+        return f"{self.location} (profile {self.profile})" if self.profile else self.location
+
     def stored(self) -> StoredCredentials:
         """Everything stored: the default profile, with the others under it."""
         return self.store.load()

@@ -121,16 +121,10 @@ def check_lock_file(path: Path) -> list[Finding]:
     return [Finding("lock file", Status.FAIL, problem)] if problem else []
 
 
-def git_work_tree(path: Path) -> Path | None:
-    """The root of the git work tree containing ``path``, if any."""
-    for directory in [path, *path.parents]:
-        if (directory / ".git").exists():
-            return directory
-    return None
-
-
 def check_git(path: Path) -> list[Finding]:
     """Warn when credentials would live inside a git work tree (one `git add .` from a leak)."""
+    from skytells.safe_files import git_work_tree
+
     root = git_work_tree(path)
     if root is None:
         return [Finding("git work tree", Status.OK, "the configuration directory is not inside one")]

@@ -178,3 +178,12 @@ def make_private(path: Path, info: os.stat_result, wanted: int, *, fd: int | Non
                          f"{_describe(error)}.", hint=f"Run: chmod {wanted:o} {path}") from None
     LOG.warning("%s was accessible to other users (mode %o); changed it to %o.",
                 path, stat.S_IMODE(info.st_mode), wanted)
+
+
+def git_work_tree(path: Path) -> Path | None:
+    """The root of the git work tree containing ``path``, if any (credentials there are one ``git add .``
+    from a leak)."""
+    for directory in [path, *path.parents]:
+        if (directory / ".git").exists():
+            return directory
+    return None

@@ -32,7 +32,7 @@ def _is_tty(stream: IO[Any]) -> bool:
 class Terminal:
     """The person's side of the conversation: stderr for messages, stdin for answers."""
 
-    def __init__(self, stdin: IO[str] | None = None, stderr: IO[str] | None = None) -> None:
+    def __init__(self, stdin: IO[str] | None = None, stderr: IO[str] | None = None, *, quiet: bool = False) -> None:
         # With file descriptor 0 closed (``cmd <&-``) sys.stdin is None: read it as empty.
         self.stdin = stdin or sys.stdin or io.StringIO()
         self.stderr = stderr if stderr is not None else sys.stderr
@@ -40,6 +40,8 @@ class Terminal:
         self.can_prompt = _is_tty(self.stdin)
         #: Spinners and colour are wanted (stderr is a terminal that is not "dumb").
         self.animate = _is_tty(self.stderr) and os.environ.get("TERM") != "dumb"
+        #: ``-q``: progress, success and detail lines are not shown; instructions, warnings and errors are.
+        self.quiet = quiet
         self._rich: Any = None
 
     # -- messages ------------------------------------------------------
@@ -49,9 +51,15 @@ class Terminal:
         self.stderr.write(text + "\n")
         self.stderr.flush()
 
+    def detail(self, text: str) -> None:
+        """A line that adds to an outcome or a step (where something was saved, a tip); not shown with -q."""
+        if not self.quiet:
+            self.line(text)
+
     def success(self, text: str) -> None:
-        """A line marked as success (a green check mark on a terminal)."""
-        self._marked("\N{HEAVY CHECK MARK}", "green", text)
+        """A line marked as success (a green check mark on a terminal); not shown with -q."""
+        if not self.quiet:
+            self._marked("\N{HEAVY CHECK MARK}", "green", text)
 
     def warning(self, text: str) -> None:
         """A line marked as a warning."""
@@ -77,8 +85,8 @@ class Terminal:
         On a terminal this is a spinner that disappears at the end; otherwise
         the first text is printed once and updates are dropped.
         """
-        if not self.animate:
-            self.line(text)
+        if self.quiet or not self.animate:
+            self.detail(text)
             yield lambda _text: None
             return
         from rich.markup import escape

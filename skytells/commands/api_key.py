@@ -40,9 +40,7 @@ class ApiKeySet(Command):
         with terminal.activity("Checking the API key..."):
             check_api_key(key)
         credentials.save_secret("api_key", key, host=settings.inference_url())
-        terminal.success(f"API key saved to {credentials.location}")
-        if variable := credentials.overridden_by_env("api_key"):
-            terminal.warning(f"{variable} is set in this environment and takes precedence.")
+        self.context.report_change(f"API key saved to {credentials.where}", field="api_key")
         return 0
 
 
@@ -65,9 +63,9 @@ class ApiKeyRemove(Command):
     def take_action(self, parsed_args: argparse.Namespace) -> int:
         terminal, credentials = self.context.terminal, self.context.credentials
         if credentials.remove("api_key"):
-            terminal.success(f"API key removed from {credentials.location}")
+            terminal.success(f"API key removed from {credentials.where}")
         else:
-            terminal.line("No stored API key to remove.")
+            terminal.detail(f"No stored API key to remove in {credentials.where}.")
         if variable := credentials.overridden_by_env("api_key"):
             terminal.warning(f"{variable} is set in this environment; the CLI cannot remove it. "
                              "Unset it in your shell.")

@@ -37,10 +37,8 @@ class Link(Command):
             project = self.context.console(server).linked_project(key)
         credentials.save_secret("access_key", key, host=server, project=project)
         name = project.get("name") or project.get("slug") or project.get("id") or "the project"
-        terminal.success(f"Linked project {name}" + (f" ({project['slug']})" if project.get("slug") else ""))
-        terminal.line(f"  Key saved to {credentials.location}")
-        if parsed_args.access_key != "-":
-            terminal.line("  Tip: 'skytells link -' reads the key from stdin, keeping it out of shell history.")
-        if variable := credentials.overridden_by_env("access_key"):
-            terminal.warning(f"{variable} is set in this environment and takes precedence.")
+        tip = () if parsed_args.access_key == "-" else \
+            ("Tip: 'skytells link -' reads the key from stdin, keeping it out of shell history.",)
+        self.context.report_change(f"Linked project {name}" + (f" ({project['slug']})" if project.get("slug") else ""),
+                                   f"Key saved to {credentials.where}", *tip, field="access_key")
         return 0

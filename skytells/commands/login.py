@@ -88,10 +88,10 @@ class Login(Command):
             question = f"You are already logged in{where} ({mask(existing.token)}). Replace the stored token?"
             if terminal.can_prompt:
                 if not terminal.confirm(question):
-                    terminal.line("Nothing changed.")
+                    terminal.detail("Nothing changed.")
                     return 0
             else:
-                terminal.line("Replacing the stored token after a successful login.")
+                terminal.detail("Replacing the stored token after a successful login.")
 
         values = {}
         for option in authenticator_class.options:
@@ -121,8 +121,6 @@ class Login(Command):
         )
         credential = authenticator_class().authenticate(context)
         credentials.save_token(credential)
-        terminal.success("Authenticated successfully!")
-        terminal.line(f"  Credentials saved to {credentials.location}")
-        if variable := credentials.overridden_by_env("token"):
-            terminal.warning(f"{variable} is set in this environment and takes precedence over the stored token.")
+        self.context.report_change("Authenticated successfully!", f"Credentials saved to {credentials.where}",
+                                   field="token")
         return 0

@@ -26,18 +26,18 @@ class Logout(Command):
         terminal, credentials = self.context.terminal, self.context.credentials
         credential = credentials.profile_record().token_credential()
         if credential is None:
-            terminal.line("Not logged in: there is no stored token.")
+            terminal.detail(f"Not logged in: there is no stored token in {credentials.where}.")
         else:
             if not parsed_args.force and not terminal.confirm(
                 f"Log out and remove the stored token ({mask(credential.token)})?",
                 refuse_without_terminal="Pass --force to log out without a terminal.",
             ):
-                terminal.line("Nothing changed.")
+                terminal.detail("Nothing changed.")
                 return 0
             revocation = revoke(credential, terminal)
             credentials.remove("token")
-            terminal.success(f"Logged out: the token was removed from {credentials.location}.")
-            terminal.line(f"  {revocation}")
+            terminal.success(f"Logged out: the token was removed from {credentials.where}.")
+            terminal.detail(f"  {revocation}")
         if variable := credentials.overridden_by_env("token"):
             terminal.warning(f"{variable} is set in this environment and still applies.")
         return 0

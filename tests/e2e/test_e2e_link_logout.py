@@ -170,5 +170,5 @@ class TestLogout:
     def test_not_logged_in_is_not_an_error(self, e2e):
         result = e2e.run("logout")
         assert result.code == 0, result
-        assert "Not logged in: there is no stored token." in result.stderr
+        assert "Not logged in: there is no stored token in ~/.config/skytells/credentials.json." in result.stderr
         assert not e2e.credentials_path.exists()
