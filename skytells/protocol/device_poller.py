@@ -11,8 +11,8 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
-from skytells.console_api import ConsoleClient, DeviceAuthorization, PollOutcome, PollResult
 from skytells.errors import AuthError, ServerError
+from skytells.protocol.device_grant import DeviceAuthorization, DeviceGrantClient, PollOutcome, PollResult
 
 SLOW_DOWN_STEP = 5.0
 MAX_SLOW_DOWNS = 10
@@ -32,7 +32,7 @@ def expired_error(expires_in: float, problem: str = "") -> AuthError:
 class DevicePoller:
     """Polls the token endpoint until the user approves, denies or the code expires."""
 
-    def __init__(self, api: ConsoleClient, *, clock: Callable[[], float] = time.monotonic,
+    def __init__(self, api: DeviceGrantClient, *, clock: Callable[[], float] = time.monotonic,
                  sleep: Callable[[float], None] = time.sleep) -> None:
         self.api = api
         self.clock = clock
