@@ -95,7 +95,7 @@ class SkytellsApp(App):
             settings.credential_from_env(name)
         redaction.REDACTOR.before_first_message(lambda: register_stored_secrets(self.context))
         if self.options.profile is not None:
-            from skytells.stores.document import valid_profile_name
+            from skytells.values import valid_profile_name
 
             if not valid_profile_name(self.options.profile):
                 self.stderr.write("error: a profile name is 1-64 letters, digits, '-', '_' or '.'.\n")

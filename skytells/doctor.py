@@ -11,10 +11,16 @@ import stat
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from skytells import settings
 from skytells.errors import SkytellsError
 from skytells.urls import without_userinfo
+
+if TYPE_CHECKING:
+    from skytells.credentials import StoredCredentials
+    from skytells.stores.base import CredentialStore
+    from skytells.stores.file import FileStore
 
 CLOCK_SKEW_WARN_SECONDS = 60
 PROXY_VARIABLES = ("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy",
@@ -100,8 +106,27 @@ def check_credentials_parse(path: Path) -> list[Finding]:
         record = parse_document(raw.decode("utf-8", errors="replace"), str(path))
     except SkytellsError as error:
         return [Finding("credentials content", Status.FAIL, error.message)]
+    return [_holds(record)]
+
+
+def _holds(record: StoredCredentials) -> Finding:
+    """Which credentials a record holds, by name only."""
     held = [name for name in ("token", "access_key", "api_key") if getattr(record, name)]
-    return [Finding("credentials content", Status.OK, "holds " + (", ".join(held) if held else "no credential"))]
+    return Finding("credentials content", Status.OK, "holds " + (", ".join(held) if held else "no credential"))
+
+
+def check_other_store(store: CredentialStore) -> list[Finding]:
+    """What can be checked of a store that is not the file store: where it keeps credentials, and a load."""
+    from skytells.plugins import describe_error
+
+    try:
+        findings = [Finding("store location", Status.INFO, store.location)]
+        findings.append(_holds(store.load()))
+    except SkytellsError as error:
+        findings = [Finding("credentials content", Status.FAIL, error.message)]
+    except Exception as error:  # a plugin's own failure must not end the report
+        findings = [Finding("credentials content", Status.FAIL, describe_error(error))]
+    return findings
 
 
 def check_lock_file(path: Path) -> list[Finding]:
@@ -188,22 +213,39 @@ def check_server(now: float | None = None) -> list[Finding]:
     return findings
 
 
-def run_checks(*, offline: bool = False) -> list[Finding]:
-    """Every check, in report order."""
-    from skytells.stores.file import FILE_NAME, LOCK_NAME
+def open_store() -> tuple[list[Finding], CredentialStore | None]:
+    """The store in use, as the commands open it, and the finding that names it."""
+    from skytells import session
 
-    directory = settings.config_dir()
     try:
-        findings = [Finding("credential store", Status.INFO, settings.credential_store_name())]
-    except SkytellsError as error:  # config.json unusable: say so, and check the rest
-        findings = [Finding("credential store", Status.FAIL, error.message)]
-    findings += check_path(directory, "config directory", 0o700, directory=True)
-    file_findings = check_path(directory / FILE_NAME, "credentials file", 0o600)
-    findings += file_findings
-    if not any(finding.status is Status.FAIL for finding in file_findings):  # else: refused as the store would
-        findings += check_credentials_parse(directory / FILE_NAME)
-    findings += check_lock_file(directory / LOCK_NAME)
-    findings += check_git(directory)
+        name = settings.credential_store_name()
+        store = session.open_store()
+    except SkytellsError as error:  # config.json or the chosen store unusable: say so, and check the rest
+        return [Finding("credential store", Status.FAIL, error.message)], None
+    return [Finding("credential store", Status.INFO, name)], store
+
+
+def check_file_store(store: FileStore) -> list[Finding]:
+    """The file store's file and lock, read as the store reads them."""
+    from skytells.stores.file import LOCK_NAME
+
+    findings = check_path(store.path, "credentials file", 0o600)
+    if not any(finding.status is Status.FAIL for finding in findings):  # else: refused as the store would
+        findings += check_credentials_parse(store.path)
+    return findings + check_lock_file(store.directory / LOCK_NAME)
+
+
+def run_checks(*, offline: bool = False) -> list[Finding]:
+    """Every check, in report order; the file checks only when the file store is the one in use."""
+    from skytells.stores.file import FileStore
+
+    findings, store = open_store()
+    findings += check_path(settings.config_dir(), "config directory", 0o700, directory=True)
+    if isinstance(store, FileStore):
+        findings += check_file_store(store)
+    elif store is not None:
+        findings += check_other_store(store)
+    findings += check_git(settings.config_dir())
     findings += check_environment()
     if not offline:
         findings += check_server()

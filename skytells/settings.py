@@ -93,7 +93,7 @@ def profile_from_env() -> str | None:
     name = _env(ENV_PROFILE)
     if name is not None:
         from skytells.errors import UsageError
-        from skytells.stores.document import valid_profile_name
+        from skytells.values import valid_profile_name
 
         if not valid_profile_name(name):
             raise UsageError(f"{ENV_PROFILE} must be a profile name: 1-64 letters, digits, '-', '_' or '.'.")

@@ -20,7 +20,7 @@ from skytells.stores.base import CredentialStore
 from skytells.values import expiry_ms
 
 if TYPE_CHECKING:
-    from skytells.oauth import OAuthClient
+    from skytells.protocol.oauth import OAuthClient
 
 #: Refresh this long before the expiry the server announced.
 EXPIRY_MARGIN_MS = 60_000
@@ -60,7 +60,7 @@ def check_bound(credential: Credential, server: str) -> None:
 
 def oauth_client(credential: Credential) -> OAuthClient:
     """A client of the authorization server that issued ``credential``."""
-    from skytells.oauth import OAuthClient, discover
+    from skytells.protocol.oauth import OAuthClient, discover
 
     assert credential.issuer and credential.client_id
     return OAuthClient(discover(credential.issuer), credential.client_id)

@@ -156,3 +156,12 @@ def if_usable(check: Callable[[object], Any], value: object) -> Any:
         return optional(check, value)
     except BadValue:
         return None
+
+
+MAX_PROFILE_NAME = 64
+
+
+def valid_profile_name(name: object) -> bool:
+    """Profile names (credentials file, ``--profile``, ``SKYTELLS_PROFILE``): 1-64 letters, digits, '-', '_', '.'."""
+    return (isinstance(name, str) and 0 < len(name) <= MAX_PROFILE_NAME
+            and all(c.isascii() and (c.isalnum() or c in "-_.") for c in name))

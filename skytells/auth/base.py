@@ -19,8 +19,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-from skytells.console_api import ConsoleClient, DeviceGrantClient
+from skytells.console_api import ConsoleClient
 from skytells.credentials import Credential
+from skytells.protocol.device_grant import DeviceGrantClient
 from skytells.ui import Terminal
 
 

@@ -56,7 +56,7 @@ class DeviceAuthenticator(Authenticator):
 
     def authenticate(self, login: LoginContext) -> Credential:
         from skytells import browser
-        from skytells.auth.device_poller import DevicePoller
+        from skytells.protocol.device_poller import DevicePoller
 
         terminal = login.terminal
         with terminal.activity("Initiating device authorization..."):

@@ -102,7 +102,7 @@ class Login(Command):
         server = settings.console_url()
         oauth = None
         if issuer:
-            from skytells.oauth import OAuthClient, discover
+            from skytells.protocol.oauth import OAuthClient, discover
 
             with terminal.activity("Reading the authorization server's metadata..."):
                 oauth = OAuthClient(discover(issuer), client_id or "")

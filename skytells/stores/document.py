@@ -17,9 +17,9 @@ from skytells import values
 from skytells.credentials import DEFAULT_PROFILE, OFFICIAL_SECRET_FIELDS, SECRET_FIELDS, StoredCredentials, read_facts
 from skytells.errors import StoreError
 from skytells.sanitize import terminal_safe
+from skytells.values import valid_profile_name
 
 KNOWN_FIELDS = (*SECRET_FIELDS, "created_at", "meta", "profiles", "profile")
-MAX_PROFILE_NAME = 64
 LOG = logging.getLogger(__name__)
 _warned: set[str] = set()  # a file read twice in one run warns once
 
@@ -29,12 +29,6 @@ def _unusable(path: str, problem: str) -> StoreError:
         f"The credentials file {terminal_safe(path, 4096)} {problem}; it was left untouched.",
         hint="Fix it, or move it aside and log in again.",
     )
-
-
-def valid_profile_name(name: object) -> bool:
-    """Profile names: 1-64 letters, digits, '-', '_' or '.'."""
-    return (isinstance(name, str) and 0 < len(name) <= MAX_PROFILE_NAME
-            and all(c.isascii() and (c.isalnum() or c in "-_.") for c in name))
 
 
 def _warn_once(message: str) -> None:

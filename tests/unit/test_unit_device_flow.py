@@ -11,16 +11,11 @@ from typing import Any
 import pytest
 import requests
 
-from skytells.auth.device_poller import MAX_SLOW_DOWNS, DevicePoller
-from skytells.console_api import (
-    DEVICE_GRANT_TYPE,
-    ConsoleClient,
-    DeviceAuthorization,
-    PollOutcome,
-    parse_retry_after,
-)
+from skytells.console_api import ConsoleClient
 from skytells.errors import AuthError, NetworkError, ServerError, SkytellsError
 from skytells.exitcodes import ExitCode
+from skytells.protocol.device_grant import DEVICE_GRANT_TYPE, DeviceAuthorization, PollOutcome, parse_retry_after
+from skytells.protocol.device_poller import MAX_FAILED_POLLS, MAX_SLOW_DOWNS, DevicePoller
 
 BASE = "https://console.example.test"
 HOST = "console.example.test"
@@ -265,7 +260,7 @@ def test_expired_message_names_the_window_in_minutes(requests_mock: Any, unit_ap
 @pytest.mark.parametrize(("expires_in", "window"), [(900, "15 minutes"), (60, "1 minute"), (3, "1 minute"),
                                                     (3600, "60 minutes")])
 def test_expired_message_window(expires_in: float, window: str) -> None:
-    from skytells.auth.device_poller import expired_error
+    from skytells.protocol.device_poller import expired_error
 
     assert f"within {window}." in str(expired_error(expires_in))
 
@@ -312,15 +307,15 @@ def test_transient_failures_back_off_and_recover(requests_mock: Any, unit_api: C
     assert result.outcome is PollOutcome.APPROVED
     assert endpoint.gaps == [5.0, 10.0, 20.0, 40.0, 5.0]
     assert problems == [
-        f"{HOST} had a problem (HTTP 500: database down); retrying until the code expires.",
+        f"{HOST} had a problem (HTTP 500: database down); retrying (giving up after 6 failed polls in a row).",
         "Connection restored; still waiting for authorization.",
     ]
 
 
 def test_backoff_is_capped_at_a_minute(requests_mock: Any, unit_api: ConsoleClient, unit_clock: Any) -> None:
-    endpoint = TokenEndpoint(requests_mock, unit_clock, [(500, {}, {})] * 7 + [APPROVED])
+    endpoint = TokenEndpoint(requests_mock, unit_clock, [(500, {}, {})] * (MAX_FAILED_POLLS - 1) + [APPROVED])
     run(unit_api, unit_clock)
-    assert endpoint.gaps == [5.0, 10.0, 20.0, 40.0, 60.0, 60.0, 60.0, 60.0]
+    assert endpoint.gaps == [5.0, 10.0, 20.0, 40.0, 60.0, 60.0]
 
 
 def test_on_problem_is_called_once_per_run_of_failures(requests_mock: Any, unit_api: ConsoleClient,
@@ -334,9 +329,9 @@ def test_on_problem_is_called_once_per_run_of_failures(requests_mock: Any, unit_
     problems: list[str] = []
     run(unit_api, unit_clock, problems=problems)
     assert problems == [
-        f"{HOST} had a problem (HTTP 500); retrying until the code expires.",
+        f"{HOST} had a problem (HTTP 500); retrying (giving up after 6 failed polls in a row).",
         "Connection restored; still waiting for authorization.",
-        f"Could not connect to {HOST} (connection refused); retrying until the code expires.",
+        f"Could not connect to {HOST} (connection refused); retrying (giving up after 6 failed polls in a row).",
         "Connection restored; still waiting for authorization.",
     ]
 
@@ -372,19 +367,37 @@ def test_rate_limit_message_names_the_host(requests_mock: Any, unit_api: Console
     TokenEndpoint(requests_mock, unit_clock, [(429, {}, {"Retry-After": "7"}), APPROVED])
     problems: list[str] = []
     run(unit_api, unit_clock, problems=problems)
-    assert problems == [f"{HOST} is rate limiting requests (HTTP 429); retrying until the code expires."]
+    assert problems == [f"{HOST} is rate limiting requests (HTTP 429); "
+                        "retrying (giving up after 6 failed polls in a row)."]
 
 
 def test_failures_until_expiry_end_with_the_expired_advice(requests_mock: Any, unit_api: ConsoleClient,
                                                            unit_clock: Any) -> None:
     refused = requests.exceptions.ConnectionError("[Errno 111] Connection refused")
-    endpoint = TokenEndpoint(requests_mock, unit_clock, [refused] * 40)
+    endpoint = TokenEndpoint(requests_mock, unit_clock, [refused] * MAX_FAILED_POLLS)
     problems: list[str] = []
-    with pytest.raises(AuthError, match="Device code expired"):
-        run(unit_api, unit_clock, problems=problems)
+    with pytest.raises(AuthError, match="Device code expired") as caught:
+        run(unit_api, unit_clock, authorization(expires_in=60), problems=problems)
+    assert "connection refused" in str(caught.value)  # the failure still going on
     assert len(problems) == 1
-    assert endpoint.times[-1] <= 1900.0
-    assert len(endpoint.times) < 40
+    assert endpoint.times == [1005.0, 1015.0, 1035.0]  # the next poll would be at 1075, after the deadline
+
+
+def test_a_server_gone_mid_login_ends_after_the_failed_polls_allowed(requests_mock: Any, unit_api: ConsoleClient,
+                                                                     unit_clock: Any) -> None:
+    refused = requests.exceptions.ConnectionError("[Errno 111] Connection refused")
+    endpoint = TokenEndpoint(requests_mock, unit_clock, [PENDING_CONSOLE] + [refused] * MAX_FAILED_POLLS)
+    with pytest.raises(NetworkError) as caught:
+        run(unit_api, unit_clock)
+    assert len(endpoint.times) == 1 + MAX_FAILED_POLLS
+    assert endpoint.times[-1] < START + 900 / 2  # well before the code expires
+    message = str(caught.value)
+    assert caught.value.exit_code == ExitCode.FAILURE
+    assert "\n" not in message
+    assert f"after {MAX_FAILED_POLLS} failed polls in a row" in message
+    assert f"Could not connect to {HOST} (connection refused)" in message
+    assert "nothing was saved" in message
+    assert_no_device_code(caught.value)
 
 
 def test_storm_of_slow_down_ends_with_a_server_error(requests_mock: Any, unit_api: ConsoleClient,

@@ -202,8 +202,8 @@ def test_transient_failures_are_reported_on_the_terminal(requests_mock: Any, uni
     Browser(monkeypatch)
     terminal = unit_terminal_factory()
     DeviceAuthenticator().authenticate(login_context(terminal, unit_api, unit_clock))
-    assert ("! console.example.test had a problem (HTTP 503: maintenance); retrying until the code expires."
-            in terminal.output.splitlines())
+    assert ("! console.example.test had a problem (HTTP 503: maintenance); "
+            "retrying (giving up after 6 failed polls in a row)." in terminal.output.splitlines())
     assert "! Connection restored; still waiting for authorization." in terminal.output.splitlines()
 
 

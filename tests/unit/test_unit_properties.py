@@ -19,20 +19,20 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from skytells import redaction
-from skytells.console_api import (
+from skytells.console_api import ConsoleClient
+from skytells.errors import NetworkError, SkytellsError, StoreError, UsageError
+from skytells.http import HttpClient, Response
+from skytells.masking import mask
+from skytells.protocol.device_grant import (
     MAX_EXPIRES_IN,
     MAX_INTERVAL,
     MIN_INTERVAL,
-    ConsoleClient,
     DeviceAuthorization,
     PollOutcome,
     PollResult,
     clamp_interval,
     parse_retry_after,
 )
-from skytells.errors import NetworkError, SkytellsError, StoreError, UsageError
-from skytells.http import HttpClient, Response
-from skytells.masking import mask
 from skytells.sanitize import terminal_safe
 from skytells.stores.document import KNOWN_FIELDS, parse_document, render_document
 from skytells.stores.file import FileStore

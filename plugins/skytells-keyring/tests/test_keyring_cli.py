@@ -91,3 +91,19 @@ def test_plugins_lists_the_store_and_its_state(keyring_cli):
     assert rows["keyring"]["State"] == "loaded"
     state = {row["Name"]: row for row in unusable.json()}["keyring"]["State"]
     assert state.startswith("unavailable: no usable keyring backend")
+
+
+def test_doctor_checks_the_keyring_store_and_not_the_file_store(keyring_cli, skytells_sandbox):
+    token = skytells_sandbox.issue_token()
+    keyring_cli.env["SKYTELLS_CREDENTIAL_STORE"] = "keyring"
+    assert keyring_cli.run("login", "--token", input=token + "\n").exit_code == 0
+
+    report = keyring_cli.run("auth", "doctor", "--offline", "-f", "json")
+
+    assert report.exit_code == 0, report
+    findings = {row["check"]: row for row in json.loads(report.stdout)}
+    assert findings["credential store"]["detail"] == "keyring"
+    assert "FileKeyring" in findings["store location"]["detail"]
+    assert findings["credentials content"] == {"check": "credentials content", "status": "ok", "detail": "holds token"}
+    assert not {check for check in findings if check.startswith(("credentials file", "lock file"))}
+    assert token not in report.output

@@ -12,9 +12,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from skytells import values
-from skytells.console_api import DEVICE_GRANT_TYPE, DeviceGrantClient, TokenSet, parse_tokens
 from skytells.errors import AuthError, ServerError, UsageError
 from skytells.http import HttpClient, Response
+from skytells.protocol.device_grant import DEVICE_GRANT_TYPE, DeviceGrantClientBase, TokenSet, parse_tokens
 from skytells.sanitize import terminal_safe
 from skytells.urls import ServiceUrl, parse_service_url, shown
 
@@ -121,7 +121,7 @@ def _metadata(data: dict[str, Any], issuer: ServiceUrl, is_oidc: bool) -> Server
     )
 
 
-class OAuthClient(DeviceGrantClient):
+class OAuthClient(DeviceGrantClientBase):
     """A public client of a standard authorization server."""
 
     def __init__(self, metadata: ServerMetadata, client_id: str, endpoints: Endpoints | None = None) -> None:

@@ -1,8 +1,10 @@
 """Waiting for the user to approve a device authorization (RFC 8628 section 3.4-3.5).
 
 The loop never polls sooner than the current interval, adds 5 s to it for the
-rest of the flow on ``slow_down``, backs off on transient failures until the
-code expires, and gives up at ``expires_in``. Clock and sleep are injected so
+rest of the flow on ``slow_down``, backs off on transient failures, and gives
+up at ``expires_in`` or after ``MAX_FAILED_POLLS`` failed polls in a row (a
+server that went away is not waited for until the code expires). Every device
+flow, whatever the server, goes through here. Clock and sleep are injected so
 tests never wait out a real interval.
 """
 
@@ -11,12 +13,14 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
-from skytells.console_api import ConsoleClient, DeviceAuthorization, PollOutcome, PollResult
-from skytells.errors import AuthError, ServerError
+from skytells.errors import AuthError, NetworkError, ServerError
+from skytells.protocol.device_grant import DeviceAuthorization, DeviceGrantClient, PollOutcome, PollResult
 
 SLOW_DOWN_STEP = 5.0
 MAX_SLOW_DOWNS = 10
 MAX_BACKOFF = 60.0
+#: Failed polls in a row (no connection, 5xx, 429) after which the server is taken to be gone.
+MAX_FAILED_POLLS = 6
 TICK = 1.0
 
 
@@ -29,10 +33,17 @@ def expired_error(expires_in: float, problem: str = "") -> AuthError:
                      hint="Run skytells login again.")
 
 
+def gone_error(failures: int, problem: str) -> NetworkError:
+    """The error for a server that stopped answering mid-login; ``problem`` (the last failure) names it."""
+    return NetworkError(f"Gave up waiting for authorization after {failures} failed polls in a row "
+                        f"(the last: {problem.rstrip('.')}); nothing was saved.",
+                        hint="Check the connection to the server, then run skytells login again.")
+
+
 class DevicePoller:
     """Polls the token endpoint until the user approves, denies or the code expires."""
 
-    def __init__(self, api: ConsoleClient, *, clock: Callable[[], float] = time.monotonic,
+    def __init__(self, api: DeviceGrantClient, *, clock: Callable[[], float] = time.monotonic,
                  sleep: Callable[[float], None] = time.sleep) -> None:
         self.api = api
         self.clock = clock
@@ -41,7 +52,7 @@ class DevicePoller:
     def wait_for_token(self, authorization: DeviceAuthorization, *, started_at: float | None = None,
                        on_tick: Callable[[float], None] = lambda _left: None,
                        on_problem: Callable[[str], None] = lambda _text: None) -> PollResult:
-        """Return the approved poll result, or raise AuthError (denied, expired) or ServerError.
+        """Return the approved poll result, or raise AuthError (denied, expired), ServerError or NetworkError.
 
         ``on_tick`` receives the seconds left before the code expires, about
         once a second; ``on_problem`` receives a message when transient
@@ -66,6 +77,10 @@ class DevicePoller:
                                 hint="Run skytells login again to retry.")
             if outcome is PollOutcome.EXPIRED:
                 raise expired_error(authorization.expires_in)
+            if outcome in (PollOutcome.PENDING, PollOutcome.SLOW_DOWN):  # the server answers again
+                if failures:
+                    on_problem("Connection restored; still waiting for authorization.")
+                failures = 0
             if outcome is PollOutcome.SLOW_DOWN:
                 slow_downs += 1
                 if slow_downs > MAX_SLOW_DOWNS:
@@ -75,14 +90,14 @@ class DevicePoller:
                 wait = interval
             elif outcome is PollOutcome.RETRY:
                 if failures == 0:
-                    on_problem(f"{result.detail.rstrip('.')}; retrying until the code expires.")
+                    on_problem(f"{result.detail.rstrip('.')}; retrying (giving up after "
+                               f"{MAX_FAILED_POLLS} failed polls in a row).")
                 failures += 1
+                if failures >= MAX_FAILED_POLLS:
+                    raise gone_error(failures, result.detail)
                 backoff = min(max(interval * (2 ** min(failures, 6)), result.retry_after or 0.0), MAX_BACKOFF)
                 wait = max(backoff, interval)  # slow_down can grow the interval past the backoff cap
             else:  # PENDING
-                if failures:
-                    on_problem("Connection restored; still waiting for authorization.")
-                failures = 0
                 slow_downs = 0
                 wait = interval
 
