@@ -18,6 +18,7 @@ from skytells.errors import SkytellsError
 from skytells.urls import without_userinfo
 
 if TYPE_CHECKING:
+    from skytells.context import Context
     from skytells.credentials import StoredCredentials
     from skytells.stores.base import CredentialStore
     from skytells.stores.file import FileStore
@@ -180,14 +181,12 @@ def check_environment() -> list[Finding]:
     return findings
 
 
-def check_server(now: float | None = None) -> list[Finding]:
+def check_server(context: Context, now: float | None = None) -> list[Finding]:
     """Reach the console's health endpoint and compare its clock with ours."""
     from email.utils import parsedate_to_datetime
 
-    from skytells.context import Context
-
     try:
-        api = Context().console()
+        api = context.console()
         started = time.monotonic()
         response = api.health()
         elapsed = time.monotonic() - started
@@ -213,13 +212,11 @@ def check_server(now: float | None = None) -> list[Finding]:
     return findings
 
 
-def open_store() -> tuple[list[Finding], CredentialStore | None]:
+def open_store(context: Context) -> tuple[list[Finding], CredentialStore | None]:
     """The store in use, as the commands open it, and the finding that names it."""
-    from skytells import session
-
     try:
         name = settings.credential_store_name()
-        store = session.open_store()
+        store = context.store
     except SkytellsError as error:  # config.json or the chosen store unusable: say so, and check the rest
         return [Finding("credential store", Status.FAIL, error.message)], None
     return [Finding("credential store", Status.INFO, name)], store
@@ -235,11 +232,11 @@ def check_file_store(store: FileStore) -> list[Finding]:
     return findings + check_lock_file(store.directory / LOCK_NAME)
 
 
-def run_checks(*, offline: bool = False) -> list[Finding]:
+def run_checks(context: Context, *, offline: bool = False) -> list[Finding]:
     """Every check, in report order; the file checks only when the file store is the one in use."""
     from skytells.stores.file import FileStore
 
-    findings, store = open_store()
+    findings, store = open_store(context)
     findings += check_path(settings.config_dir(), "config directory", 0o700, directory=True)
     if isinstance(store, FileStore):
         findings += check_file_store(store)
@@ -248,5 +245,5 @@ def run_checks(*, offline: bool = False) -> list[Finding]:
     findings += check_git(settings.config_dir())
     findings += check_environment()
     if not offline:
-        findings += check_server()
+        findings += check_server(context)
     return findings

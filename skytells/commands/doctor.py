@@ -21,6 +21,6 @@ class AuthDoctor(Lister):
     def take_action(self, parsed_args: argparse.Namespace) -> tuple[Sequence[str], list[Sequence[Any]]]:
         from skytells.doctor import Status, run_checks
 
-        findings = run_checks(offline=parsed_args.offline)
+        findings = run_checks(self.context, offline=parsed_args.offline)
         self.exit_code = 1 if any(f.status in (Status.WARN, Status.FAIL) for f in findings) else 0
         return ("check", "status", "detail"), [(f.check, f.status.value, f.detail) for f in findings]

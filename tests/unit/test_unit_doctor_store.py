@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from skytells import doctor, session
+from skytells import credential_service, doctor
+from skytells.context import Context
 from skytells.credentials import StoredCredentials
 from skytells.errors import StoreError
 from skytells.stores.base import CredentialStore
@@ -76,7 +77,7 @@ def config_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 def use_store(monkeypatch: pytest.MonkeyPatch, store: CredentialStore) -> None:
     monkeypatch.setenv("SKYTELLS_CREDENTIAL_STORE", store.name)
-    monkeypatch.setattr(session, "open_store", lambda: store)
+    monkeypatch.setattr(credential_service, "open_store", lambda: store)
 
 
 def by_check(findings: list[doctor.Finding]) -> dict[str, doctor.Finding]:
@@ -90,7 +91,7 @@ def test_another_store_never_checks_credentials_json(config_dir: Path, monkeypat
     store = MemoryStore(StoredCredentials(token=TOKEN))
     use_store(monkeypatch, store)
 
-    findings = doctor.run_checks(offline=True)
+    findings = doctor.run_checks(Context(), offline=True)
 
     checks = by_check(findings)
     assert checks["credential store"].detail == "memory"
@@ -107,7 +108,7 @@ def test_another_store_never_checks_credentials_json(config_dir: Path, monkeypat
 def test_the_file_store_checks_its_file(config_dir: Path, monkeypatch: pytest.MonkeyPatch, problem: str) -> None:
     _unusable_file(problem)(config_dir)
 
-    findings = doctor.run_checks(offline=True)
+    findings = doctor.run_checks(Context(), offline=True)
 
     checks = by_check(findings)
     assert checks["credential store"].detail == "file"
@@ -123,7 +124,7 @@ def test_another_store_that_cannot_load_is_a_failed_check(config_dir: Path, monk
                                                           failure: BaseException) -> None:
     use_store(monkeypatch, MemoryStore(failure=failure))
 
-    checks = by_check(doctor.run_checks(offline=True))
+    checks = by_check(doctor.run_checks(Context(), offline=True))
 
     assert checks["credentials content"].status is doctor.Status.FAIL
     assert str(failure) in checks["credentials content"].detail
@@ -135,7 +136,7 @@ def test_a_store_that_cannot_be_opened_is_reported_and_no_file_is_checked(config
     _unusable_file("not JSON")(config_dir)
     monkeypatch.setenv("SKYTELLS_CREDENTIAL_STORE", "no-such-store")
 
-    findings = doctor.run_checks(offline=True)
+    findings = doctor.run_checks(Context(), offline=True)
 
     checks = by_check(findings)
     assert checks["credential store"].status is doctor.Status.FAIL

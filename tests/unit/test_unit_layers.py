@@ -33,7 +33,7 @@ LAYERS: dict[str, tuple[str, ...]] = {
     "storage": ("stores", "stores.base", "stores.document", "stores.file", "tokens"),
     # The person's side: commands, login methods, plugins, what commands share, output.
     "presentation": ("ui", "browser", "display", "argument_errors", "command_base", "command_manager", "help",
-                     "discovery", "plugins", "session", "doctor",
+                     "discovery", "plugins", "credential_service", "context", "session", "doctor",
                      "auth", "auth.base", "auth.device", "auth.token", "auth.registry",
                      "commands", "commands.api_key", "commands.auth", "commands.doctor", "commands.link",
                      "commands.login", "commands.logout", "commands.plugin_list", "commands.whoami"),
