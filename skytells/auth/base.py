@@ -66,19 +66,17 @@ OPTION_FLAG = re.compile(r"--[A-Za-z0-9][A-Za-z0-9_-]*|-[A-Za-z0-9]")
 def options_problem(options: Sequence[LoginOption]) -> str | None:
     """Why these options cannot be added to ``skytells login`` (one line), or None when they can.
 
-    A flag of ``skytells login`` itself, or one whose value would land where
-    one of those options' values does, is refused rather than silently
+    A flag of ``skytells login`` itself is refused rather than silently
     dropped; so is a flag declared twice or one argparse cannot take.
     """
     from skytells.sanitize import terminal_safe
 
-    own = {flag.lstrip("-").replace("-", "_") for flag in LOGIN_FLAGS if flag.startswith("--")}
     seen: set[str] = set()
     for option in options:
         flag = terminal_safe(str(option.flag), 40)
         if not isinstance(option.flag, str) or not OPTION_FLAG.fullmatch(option.flag):
             return f"its option {flag!r} is not an option name like --name"
-        if option.flag in LOGIN_FLAGS or option.dest in own:
+        if option.flag in LOGIN_FLAGS:
             return f"its option {flag} clashes with an option of skytells login itself"
         if option.dest in seen:
             return f"it declares {flag} twice"
