@@ -171,11 +171,14 @@ def _check(group: str, loaded: Any) -> tuple[str | None, str | None]:
     if not isinstance(getattr(loaded, "description", None), str):
         return "it has no description (a one-line str class attribute)", None
     if group == AUTHENTICATORS:
-        from skytells.auth.base import LoginOption
+        from skytells.auth.base import LoginOption, options_problem
 
         options = getattr(loaded, "options", ())
         if not (isinstance(options, tuple | list) and all(isinstance(o, LoginOption) for o in options)):
             return "its options are not a tuple of LoginOption", None
+        problem = options_problem(options)
+        if problem:
+            return problem, None
     return _check_api_version(loaded)
 
 

@@ -100,16 +100,6 @@ def profile_from_env() -> str | None:
     return name
 
 
-def issuer() -> str | None:
-    """A standard authorization server chosen through the environment (``SKYTELLS_ISSUER``)."""
-    return _service_url(ENV_ISSUER)
-
-
-def client_id() -> str | None:
-    """The OAuth client id for ``SKYTELLS_ISSUER`` (``SKYTELLS_CLIENT_ID``)."""
-    return _env(ENV_CLIENT_ID)
-
-
 CONFIG_FILE = "config.json"
 #: The setting in ``config.json`` that names the credential store.
 CREDENTIAL_STORE_SETTING = "credential_store"

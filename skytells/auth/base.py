@@ -6,16 +6,25 @@ the options it adds to ``skytells login``; ``authenticate`` returns a
 :class:`~skytells.credentials.Credential`. It never writes files: the login
 command hands the credential to the credential store.
 
-Keep the module that defines an authenticator light (import heavy libraries
-inside ``authenticate``): ``skytells login --help`` imports every installed
-authenticator to list its options.
+Only the chosen method's module is imported: ``skytells login --method NAME``
+(and its ``--help``) imports NAME's, and ``skytells login --help`` lists the
+other methods from a cache of their descriptions (kept fresh by their module
+files' stamps, see ``skytells.help``), importing them only when that cache
+cannot answer. Keep the module that defines an authenticator light anyway
+(import heavy libraries inside ``authenticate``).
+
+Each method owns its options: they are added to ``skytells login`` only when
+that method is chosen, so two methods may declare the same flag. A method
+option that is one of ``skytells login``'s own (:data:`LOGIN_FLAGS`) makes the
+method broken (see :func:`options_problem`): it is reported, never dropped.
 """
 
 from __future__ import annotations
 
 import abc
+import re
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -39,11 +48,41 @@ class LoginOption:
     metavar: str | None = None
     #: Environment variable that supplies the value when the flag is absent.
     env: str | None = None
+    #: Checks and converts a value: called with the text and where it came from (the flag or ``env``), it
+    #: returns the value the method gets or raises UsageError naming that origin. Not called for switches.
+    parse: Callable[[str, str], Any] | None = None
 
     @property
     def dest(self) -> str:
         """The attribute name of the parsed value."""
         return self.flag.lstrip("-").replace("-", "_")
+
+
+#: The options of ``skytells login`` itself, whatever the method.
+LOGIN_FLAGS = ("-h", "--help", "--token", "--method", "--scopes", "-f", "--force")
+#: What a method's option may look like: ``--name`` (or a one-letter ``-x``).
+OPTION_FLAG = re.compile(r"--[A-Za-z0-9][A-Za-z0-9_-]*|-[A-Za-z0-9]")
+
+
+def options_problem(options: Sequence[LoginOption]) -> str | None:
+    """Why these options cannot be added to ``skytells login`` (one line), or None when they can.
+
+    A flag of ``skytells login`` itself is refused rather than silently
+    dropped; so is a flag declared twice or one argparse cannot take.
+    """
+    from skytells.sanitize import terminal_safe
+
+    seen: set[str] = set()
+    for option in options:
+        flag = terminal_safe(str(option.flag), 40)
+        if not isinstance(option.flag, str) or not OPTION_FLAG.fullmatch(option.flag):
+            return f"its option {flag!r} is not an option name like --name"
+        if option.flag in LOGIN_FLAGS:
+            return f"its option {flag} clashes with an option of skytells login itself"
+        if option.dest in seen:
+            return f"it declares {flag} twice"
+        seen.add(option.dest)
+    return None
 
 
 @dataclass

@@ -1,10 +1,20 @@
-"""The ``device`` authenticator: OAuth 2.0 Device Authorization Grant (RFC 8628)."""
+"""The ``device`` authenticator: OAuth 2.0 Device Authorization Grant (RFC 8628).
+
+It runs against the Skytells console, or against any standard OAuth 2.0 /
+OpenID Connect server chosen with ``--issuer`` (or ``SKYTELLS_ISSUER``), found
+through its metadata. Those options, like ``--qr`` and ``--no-browser``, are
+this method's own: another method refuses them.
+"""
 
 from __future__ import annotations
 
+import dataclasses
+
 from skytells.auth.base import Authenticator, LoginContext, LoginOption
 from skytells.credentials import Credential
+from skytells.errors import UsageError
 from skytells.sanitize import terminal_safe
+from skytells.settings import ENV_CLIENT_ID, ENV_ISSUER
 from skytells.ui import Terminal
 
 
@@ -44,6 +54,37 @@ def wants_browser(login: LoginContext) -> bool:
     return not login.options.get("no_browser") and terminal.can_prompt and terminal.animate
 
 
+def issuer_url(text: str, origin: str) -> str | None:
+    """``--issuer`` or ``SKYTELLS_ISSUER`` read by the one URL rule (UsageError naming ``origin``); None when blank."""
+    from skytells.urls import parse_service_url
+
+    return parse_service_url(text.strip(), origin).text if text.strip() else None
+
+
+def client_id(text: str, origin: str) -> str | None:
+    """``--client-id`` or ``SKYTELLS_CLIENT_ID`` without surrounding blanks; None when blank."""
+    return text.strip() or None
+
+
+def on_standard_server(login: LoginContext) -> LoginContext:
+    """``login`` pointed at the standard server chosen by ``--issuer``, found through its metadata.
+
+    Unchanged without ``--issuer``, or when the caller already chose a
+    server (``login.oauth``). A missing client id is a UsageError, before any request.
+    """
+    issuer = login.options.get("issuer")
+    if login.oauth is not None or not issuer:
+        return login
+    client = login.options.get("client_id")
+    if not client:
+        raise UsageError("--issuer needs a client id.", hint=f"Pass --client-id or set {ENV_CLIENT_ID}.")
+    from skytells.oauth import OAuthClient, discover
+
+    with login.terminal.activity("Reading the authorization server's metadata..."):
+        oauth = OAuthClient(discover(issuer), client)
+    return dataclasses.replace(login, oauth=oauth, issuer=oauth.metadata.issuer, client_id=client)
+
+
 class DeviceAuthenticator(Authenticator):
     """Sign in through the browser with a one-time code."""
 
@@ -52,12 +93,17 @@ class DeviceAuthenticator(Authenticator):
     options = (
         LoginOption("--no-browser", "Print the authorization URL without opening a browser.", is_switch=True),
         LoginOption("--qr", "Also show the URL as a QR code, to approve from a phone.", is_switch=True),
+        LoginOption("--issuer", "Log in with any standard OAuth 2.0 / OpenID Connect server, found through its "
+                    f"metadata (default: ${ENV_ISSUER}).", metavar="URL", env=ENV_ISSUER, parse=issuer_url),
+        LoginOption("--client-id", f"The OAuth client id registered for this CLI at --issuer "
+                    f"(default: ${ENV_CLIENT_ID}).", metavar="ID", env=ENV_CLIENT_ID, parse=client_id),
     )
 
     def authenticate(self, login: LoginContext) -> Credential:
         from skytells import browser
         from skytells.protocol.device_poller import DevicePoller
 
+        login = on_standard_server(login)
         terminal = login.terminal
         with terminal.activity("Initiating device authorization..."):
             authorization = login.device_api.request_device_code(login.client_name, login.scopes)

@@ -1,13 +1,32 @@
-"""``skytells login``."""
+"""``skytells login``.
+
+Each login method owns its options. Parsing takes two steps: the first reads
+only which method was chosen (``--method NAME``; ``--token`` is short for
+``--method token``; else the device flow), then only that method is imported
+and its options join the parser. So ``login --token`` imports no other method,
+two methods may declare the same flag (only one is active at a time), and an
+option of another method is a usage error naming the method that owns it.
+``login --help`` lists every method from the summary cache (see
+``skytells.auth.registry``) with the default method's options;
+``login --method NAME --help`` shows NAME's.
+"""
 
 from __future__ import annotations
 
 import argparse
 import os
+import sys
+from collections.abc import Sequence
 from typing import Any
 
+import autopage.argparse
+
+from skytells.argument_errors import guard
 from skytells.command_base import Command
 from skytells.scopes import DEFAULT_SCOPES, KNOWN_SCOPES
+
+TOKEN_METHOD = "token"
+DEFAULT_METHOD = "device"
 
 
 class _EpilogFormatter(argparse.HelpFormatter):
@@ -17,48 +36,134 @@ class _EpilogFormatter(argparse.HelpFormatter):
         return "".join(indent + line for line in text.splitlines(keepends=True))
 
 
+def add_common_options(parser: argparse.ArgumentParser) -> None:
+    """The options of ``skytells login`` whatever the method (``skytells.auth.base.LOGIN_FLAGS``)."""
+    how = parser.add_mutually_exclusive_group()
+    how.add_argument("--token", action="store_true",
+                     help="Paste a personal access token instead of using the browser (short for --method token); "
+                          "reads one line from stdin when it is not a terminal.")
+    how.add_argument("--method", metavar="NAME",
+                     help=f"Use the named login method (default: {DEFAULT_METHOD}; they are listed below).")
+    parser.add_argument("--scopes", metavar="SCOPES",
+                        help=f"Comma-separated scopes to request (default: {','.join(DEFAULT_SCOPES)}). "
+                             f"Known scopes: {', '.join(KNOWN_SCOPES)}.")
+    parser.add_argument("-f", "--force", action="store_true", help="Replace a stored token without asking.")
+
+
+def chosen_method(parsed: argparse.Namespace) -> str:
+    """The method the common options chose."""
+    if parsed.token:
+        return TOKEN_METHOD
+    return DEFAULT_METHOD if parsed.method is None else str(parsed.method)
+
+
+class _Undecided(Exception):
+    """The common options are wrong; the second step reports how."""
+
+
+class _MethodChoice(argparse.ArgumentParser):
+    """The first step: the common options alone, to learn which method was chosen."""
+
+    def error(self, message: str) -> Any:
+        raise _Undecided(message)
+
+
+def method_in(words: Sequence[str], prog: str) -> str:
+    """Which method ``words`` choose; the default when the common options themselves are wrong."""
+    parser = guard(_MethodChoice(prog=prog, add_help=False))
+    add_common_options(parser)
+    try:
+        parsed, _rest = parser.parse_known_args(words)
+    except _Undecided:
+        return DEFAULT_METHOD
+    return chosen_method(parsed)
+
+
+def methods_listing() -> str:
+    """The epilog of ``login --help``: every installed method, and how to see one's options."""
+    from skytells.auth import registry
+
+    listing = registry.descriptions()
+    width = max(map(len, listing), default=0)
+    lines = ["login methods:", *(f"  {name:<{width}}  {text}" for name, text in listing.items()), "",
+             "'skytells login --method NAME --help' shows the options of method NAME. Each method has its own",
+             "options (two methods may use the same name for theirs): only the chosen method's apply."]
+    return "\n".join(lines) + "\n"
+
+
+class LoginParser(autopage.argparse.ArgumentParser):
+    """The common options of ``skytells login``, plus those of the one method chosen (added when known)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.method: str | None = None
+        self.own_epilog = self.epilog
+
+    def add_method_options(self, name: str) -> None:
+        """Import method ``name`` and add its options (UsageError if not installed, BrokenPlugin if broken)."""
+        from skytells.auth import registry
+
+        cls, reason = registry.load(name)
+        title = f"options of the {name!r} login method" + (" (the default)" if name == DEFAULT_METHOD else "")
+        notes = [f"Unavailable here: {reason}" if reason else "",
+                 "" if cls.options else "It has no options of its own."]
+        group = self.add_argument_group(title, " ".join(filter(None, notes)).replace("%", "%%") or None)
+        for option in cls.options:
+            kwargs: dict[str, Any] = {"help": option.help.replace("%", "%%"), "dest": option.dest}
+            if option.is_switch:
+                kwargs["action"] = "store_true"
+            else:
+                kwargs["metavar"] = option.metavar or option.dest.upper()
+            group.add_argument(option.flag, **kwargs)
+        self.method = name
+
+    def parse_known_args(self, args: Sequence[str] | None = None,  # type: ignore[override]
+                         namespace: argparse.Namespace | None = None) -> tuple[argparse.Namespace, list[str]]:
+        words = list(sys.argv[1:] if args is None else args)
+        if self.method is None:
+            self.add_method_options(method_in(words, self.prog))
+        return super().parse_known_args(words, namespace)
+
+    def parse_args(self, args: Sequence[str] | None = None,  # type: ignore[override]
+                   namespace: argparse.Namespace | None = None) -> argparse.Namespace:
+        parsed, extras = self.parse_known_args(args, namespace)
+        if extras:
+            self.error(self.unrecognized(extras))
+        return parsed
+
+    def unrecognized(self, extras: Sequence[str]) -> str:
+        """The error for words no option took: an option of another method names the method that owns it."""
+        from skytells.auth import registry
+        from skytells.auth.base import OPTION_FLAG
+
+        for word in extras:
+            flag = word.partition("=")[0]
+            owners = [name for name in registry.owners(flag) if name != self.method] \
+                if OPTION_FLAG.fullmatch(flag) else []
+            if owners:
+                methods = " and ".join(repr(name) for name in owners)
+                kind = "methods" if len(owners) > 1 else "method"
+                return f"{flag} is an option of the {methods} login {kind}, not of {self.method!r}"
+        return f"unrecognized arguments: {' '.join(extras)}"
+
+    def format_help(self) -> str:
+        if self.method is None:
+            self.add_method_options(DEFAULT_METHOD)
+        self.epilog = "\n".join(filter(None, [methods_listing(), self.own_epilog]))
+        return super().format_help()
+
+
 class Login(Command):
     """Log in with the browser (device flow) or a personal access token"""
 
     def get_parser(self, prog_name: str) -> argparse.ArgumentParser:
-        from skytells.auth import registry
-
-        parser = super().get_parser(prog_name)
-        parser.formatter_class = _EpilogFormatter
-        how = parser.add_mutually_exclusive_group()
-        how.add_argument("--token", action="store_true",
-                         help="Paste a personal access token instead of using the browser; "
-                              "reads one line from stdin when it is not a terminal.")
-        how.add_argument("--method", metavar="NAME", help="Use the named login method (see below).")
-        parser.add_argument("--scopes", metavar="SCOPES",
-                            help=f"Comma-separated scopes to request (default: {','.join(DEFAULT_SCOPES)}). "
-                                 f"Known scopes: {', '.join(KNOWN_SCOPES)}.")
-        parser.add_argument("-f", "--force", action="store_true", help="Replace a stored token without asking.")
-        parser.add_argument("--issuer", metavar="URL",
-                            help="Log in with any standard OAuth 2.0 / OpenID Connect server (device flow), "
-                                 "found through its metadata (default: $SKYTELLS_ISSUER).")
-        parser.add_argument("--client-id", metavar="ID",
-                            help="The OAuth client id registered for this CLI at --issuer "
-                                 "(default: $SKYTELLS_CLIENT_ID).")
-        self._methods = registry.installed()
-        lines = ["login methods:"]
-        for method in self._methods:
-            if method.authenticator is None:
-                lines.append(f"  {method.name:<10} (broken: {method.problem})")
-                continue
-            note = f" (unavailable: {method.problem})" if method.problem else ""
-            lines.append(f"  {method.name:<10} {method.authenticator.description}{note}")
-            group = parser.add_argument_group(f"options of the {method.name!r} method")
-            for option in method.authenticator.options:
-                if option.flag in parser._option_string_actions:
-                    continue  # two methods sharing an option: the first declaration serves both
-                kwargs: dict[str, Any] = {"help": option.help, "dest": option.dest}
-                if option.is_switch:
-                    kwargs["action"] = "store_true"
-                else:
-                    kwargs["metavar"] = option.metavar or option.dest.upper()
-                group.add_argument(option.flag, **kwargs)
-        parser.epilog = "\n".join(lines) + "\n"
+        # cliff's Command.get_parser, with the parser that adds the chosen method's options.
+        parser = LoginParser(description=self.get_description(), epilog=self.get_epilog(), prog=prog_name,
+                             formatter_class=_EpilogFormatter)
+        add_common_options(parser)
+        for hook in self._hooks:
+            if hook.obj is not None:
+                hook.obj.get_parser(parser)
         return parser
 
     def take_action(self, parsed_args: argparse.Namespace) -> int:
@@ -66,20 +171,13 @@ class Login(Command):
         from skytells.auth import registry
         from skytells.auth.base import LoginContext
         from skytells.cli_version import __version__
-        from skytells.errors import UsageError
         from skytells.masking import mask
         from skytells.scopes import parse_scopes
 
         scopes = parse_scopes(parsed_args.scopes)
-        method = "token" if parsed_args.token else (parsed_args.method or "device")
-        # SKYTELLS_ISSUER picks the server for the device flow; it does not forbid pasting a token.
-        issuer = parsed_args.issuer or (settings.issuer() if method == "device" else None)
-        client_id = parsed_args.client_id or settings.client_id()
-        if issuer and method != "device":
-            raise UsageError("--issuer works with the device flow only.")
-        if issuer and not client_id:
-            raise UsageError("--issuer needs a client id.", hint=f"Pass --client-id or set {settings.ENV_CLIENT_ID}.")
-        authenticator_class = registry.get(method)
+        authenticator_class = registry.get(chosen_method(parsed_args))
+        # Bad option values stop here, before the store is opened.
+        values = option_values(authenticator_class.options, parsed_args)
         terminal, credentials = self.context.terminal, self.context.credentials
         # An unreadable store stops here, before anyone signs in.
         existing = credentials.profile_record()
@@ -93,20 +191,7 @@ class Login(Command):
             else:
                 terminal.detail("Replacing the stored token after a successful login.")
 
-        values = {}
-        for option in authenticator_class.options:
-            value = getattr(parsed_args, option.dest, None)
-            if value in (None, False) and option.env:
-                value = os.environ.get(option.env) or value
-            values[option.dest] = value
         server = settings.console_url()
-        oauth = None
-        if issuer:
-            from skytells.protocol.oauth import OAuthClient, discover
-
-            with terminal.activity("Reading the authorization server's metadata..."):
-                oauth = OAuthClient(discover(issuer), client_id or "")
-            issuer = oauth.metadata.issuer
         context = LoginContext(
             terminal=terminal,
             api=self.context.console(server),
@@ -115,12 +200,22 @@ class Login(Command):
             scopes_requested=parsed_args.scopes is not None,
             options=values,
             client_name=f"Skytells CLI v{__version__}",
-            oauth=oauth,
-            issuer=issuer,
-            client_id=client_id if issuer else None,
         )
         credential = authenticator_class().authenticate(context)
         credentials.save_token(credential)
         self.context.report_change("Authenticated successfully!", f"Credentials saved to {credentials.where}",
                                    field="token")
         return 0
+
+
+def option_values(options: Sequence[Any], parsed_args: argparse.Namespace) -> dict[str, Any]:
+    """Each option's value by ``dest``: the flag, else its environment variable, checked by its ``parse``."""
+    values = {}
+    for option in options:
+        value, origin = getattr(parsed_args, option.dest, None), option.flag
+        if value in (None, False) and option.env and os.environ.get(option.env):
+            value, origin = os.environ[option.env], option.env
+        if option.parse is not None and isinstance(value, str):
+            value = option.parse(value, origin)
+        values[option.dest] = value
+    return values

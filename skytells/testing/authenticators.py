@@ -207,8 +207,10 @@ class AuthenticatorConformance:
 
     def test_listed_by_login_help(self, skytells_cli: CliRunner) -> None:
         result = skytells_cli.run("login", "--help")
+        own = skytells_cli.run("login", "--method", self.authenticator_class.name, "--help")
 
         assert result.exit_code == 0, str(result)
+        assert own.exit_code == 0, str(own)
         assert self.authenticator_class.name in result.stdout
         for option in self.authenticator_class.options:
-            assert option.flag in result.stdout
+            assert option.flag in own.stdout

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import textwrap
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 import pytest
@@ -149,3 +149,9 @@ def plugin_system_cli(skytells_cli: CliRunner, plugin_system_site: Path) -> CliR
     inherited = os.environ.get("PYTHONPATH")
     skytells_cli.env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(plugin_system_site), inherited]))
     return skytells_cli
+
+
+@pytest.fixture(scope="module")
+def plugin_system_writer() -> Callable[..., None]:
+    """:func:`write_distribution`, for test modules that build their own site."""
+    return write_distribution

@@ -69,7 +69,7 @@ def test_login_help_lists_plugin_methods_and_warns_once_per_broken_one(plugin_sy
 
     assert result.exit_code == 0, result
     assert re.search(r"^  env-token +Read the personal access token from \$DEMO_TOKEN$", result.stdout, re.M)
-    assert "--demo-variable NAME" in result.stdout
+    assert "--demo-variable NAME" in plugin_system_cli.run("login", "--method", "env-token", "--help").stdout
     for name, (distribution, problem) in BROKEN_METHODS.items():
         assert re.search(rf"^  {name} +\(broken: {re.escape(problem)}\)$", result.stdout, re.M)
         warned = warnings_about(result.stderr, f"'{name}'")
@@ -99,8 +99,8 @@ def test_a_working_plugin_method_logs_in_despite_the_broken_ones(plugin_system_c
     assert whoami.exit_code == 0, whoami
     assert whoami.json()["method"] == "env-token"
     assert plugin_system_cli.credentials()["token"] == token
-    for name in BROKEN_METHODS:
-        assert len(warnings_about(login.stderr, f"'{name}'")) == 1
+    for name in BROKEN_METHODS:  # only the chosen method is imported: the broken ones are never met
+        assert warnings_about(login.stderr, f"'{name}'") == []
     assert token not in login.output + whoami.output
 
 
@@ -227,4 +227,4 @@ def test_login_help_lists_the_command_method_when_its_plugin_is_installed(plugin
     result = plugin_system_cli.run("login", "--help")
 
     assert re.search(r"^  command +Use the token a command prints", result.stdout, re.M)
-    assert "--command COMMAND" in result.stdout
+    assert "--command COMMAND" in plugin_system_cli.run("login", "--method", "command", "--help").stdout
