@@ -78,7 +78,7 @@ def on_standard_server(login: LoginContext) -> LoginContext:
     client = login.options.get("client_id")
     if not client:
         raise UsageError("--issuer needs a client id.", hint=f"Pass --client-id or set {ENV_CLIENT_ID}.")
-    from skytells.oauth import OAuthClient, discover
+    from skytells.protocol.oauth import OAuthClient, discover
 
     with login.terminal.activity("Reading the authorization server's metadata..."):
         oauth = OAuthClient(discover(issuer), client)
