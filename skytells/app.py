@@ -150,9 +150,12 @@ class SkytellsApp(App):
             return self._unknown_command(argv)
         self._last_error = None
         result = super().run_subcommand(argv)
-        if isinstance(self._last_error, SkytellsError):
-            return int(self._last_error.exit_code)
-        return result
+        error = self._error_of_last_run()
+        return int(error.exit_code) if isinstance(error, SkytellsError) else result
+
+    def _error_of_last_run(self) -> BaseException | None:
+        """What the last command raised (``clean_up`` records it), read after cliff has handled it."""
+        return self._last_error
 
     def get_fuzzy_matches(self, cmd: str) -> list[str]:
         """Commands that start with ``cmd``, else the few whose name is close to it (none for gibberish)."""

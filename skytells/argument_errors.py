@@ -82,6 +82,6 @@ def guard(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
     def error(message: str) -> Any:
         return report(without_values(message, words, parser))
 
-    parser.parse_known_args = remembering_parse_known_args  # type: ignore[method-assign]
+    parser.parse_known_args = remembering_parse_known_args  # type: ignore[method-assign,assignment]
     parser.error = error  # type: ignore[method-assign]
     return parser

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import inspect
 import logging
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from cliff import command as cliff_command
 from stevedore.extension import Extension
@@ -63,14 +63,14 @@ class Command(cliff_command.Command):
     @property
     def context(self) -> Context:
         """This run's profile, terminal, credentials and console (``skytells.context``)."""
-        context: Context = self.app.context
+        context: Context = getattr(self.app, "context")  # noqa: B009  # set by skytells.app, unknown to cliff's App
         return context
 
     def get_description(self) -> str:
         return description(type(self))
 
     def _load_hooks(self) -> None:
-        self._hooks: list[Extension] = []  # type: ignore[assignment]
+        self._hooks: list[Extension[Any]] = []
         if not self.cmd_name:
             return
         namespace = f"{self.app.command_manager.namespace}.{self.cmd_name.replace(' ', '_')}"
@@ -85,7 +85,8 @@ class Command(cliff_command.Command):
     def get_epilog(self) -> str:
         """The epilog, the hooks' epilogs, and which plugin provides the command."""
         parts = [self._epilog or ""]
-        parts.extend(epilog for hook in self._hooks if (epilog := hook.obj.get_epilog()) is not None)
+        parts.extend(epilog for hook in self._hooks if hook.obj is not None
+                     and (epilog := hook.obj.get_epilog()) is not None)
         module = type(self).__module__
         if module.split(".", 1)[0] != OWN_PACKAGE:
             dist = discovery.provider(module)

@@ -24,4 +24,5 @@ class LazyCommandManager(CommandManager):
         """List the commands of ``namespace``; a command that cannot be loaded fails when run, not here."""
         self.group_list.append(namespace)
         for ep in plugins.entry_points(namespace):
-            self.commands[ep.name.replace("_", " ")] = plugins.CommandEntryPoint(ep)
+            # cliff only calls ``load()`` and reads ``name``, which CommandEntryPoint provides.
+            self.commands[ep.name.replace("_", " ")] = plugins.CommandEntryPoint(ep)  # type: ignore[assignment]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal, overload
 
 from skytells import values
 from skytells.errors import AuthError, StoreError
@@ -138,6 +138,12 @@ class StoredCredentials:
     def is_empty(self) -> bool:
         """True when this profile holds no credential."""
         return not (self.token or self.access_key or self.api_key)
+
+    @overload
+    def profile(self, name: str | None, *, create: Literal[True]) -> StoredCredentials: ...
+
+    @overload
+    def profile(self, name: str | None, *, create: bool = False) -> StoredCredentials | None: ...
 
     def profile(self, name: str | None, *, create: bool = False) -> StoredCredentials | None:
         """The profile called ``name`` (None: the default); created empty when asked."""

@@ -221,8 +221,7 @@ def _scan() -> Groups:
         members = groups[group] = []
         for ep in installed.select(group=group):
             if id(ep.dist) not in about:
-                metadata = ep.dist.metadata if ep.dist else {}
-                about[id(ep.dist)] = [metadata.get("Name") or "", metadata.get("Version") or ""]
+                about[id(ep.dist)] = [ep.dist.name or "", ep.dist.version or ""] if ep.dist else ["", ""]
             item = [ep.name, ep.value, *about[id(ep.dist)]]
             if item not in members:
                 members.append(item)

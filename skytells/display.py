@@ -38,7 +38,8 @@ def formatters(namespace: str) -> ExtensionManager[Any]:
             plugins.warn_broken(error)
             continue
         loaded[ep.name] = Extension(ep.name, ep, plugin, plugin())
-    return ExtensionManager.make_test_instance(list(loaded.values()), namespace=namespace)
+    manager: ExtensionManager[Any] = ExtensionManager.make_test_instance(list(loaded.values()), namespace=namespace)
+    return manager
 
 
 class _LazyFormatters:

@@ -286,7 +286,8 @@ def broken_command(error: BrokenPlugin) -> type:
         def get_parser(self, prog_name: str) -> argparse.ArgumentParser:
             parser = super().get_parser(prog_name)
             # Whatever the arguments, running it reports why the command cannot run.
-            parser.parse_args = lambda args=None, namespace=None: argparse.Namespace()  # type: ignore[method-assign]
+            parser.parse_args = (  # type: ignore[method-assign]
+                lambda args=None, namespace=None: argparse.Namespace())  # type: ignore[assignment]
             return parser
 
         def take_action(self, parsed_args: argparse.Namespace) -> int:

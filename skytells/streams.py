@@ -109,7 +109,8 @@ class RedactingStream:
         if self._target is None:
             self._fail(_closed_descriptor())
             return
-        self._attempt(lambda: self._target.write(text))  # type: ignore[union-attr]
+        target = self._target
+        self._attempt(lambda: target.write(text))
 
     def _attempt(self, action: Any) -> None:
         try:
@@ -174,9 +175,9 @@ def install() -> tuple[Any, Any]:
         if stream is None:
             _occupy(descriptor)
     if not isinstance(sys.stdout, RedactingStream):
-        sys.stdout = RedactingStream(sys.stdout, messages=False)  # type: ignore[assignment]
+        sys.stdout = RedactingStream(sys.stdout, messages=False)
     if not isinstance(sys.stderr, RedactingStream):
-        sys.stderr = RedactingStream(sys.stderr, messages=True)  # type: ignore[assignment]
+        sys.stderr = RedactingStream(sys.stderr, messages=True)
     return originals
 
 

@@ -220,7 +220,7 @@ def _getpass(prompt: str, stream: IO[str]) -> str | None:
     import getpass
 
     try:
-        answer = getpass.getpass(prompt, stream=stream)
+        answer = getpass.getpass(prompt, stream=stream)  # type: ignore[arg-type]  # any text stream works
     except EOFError:
         return None
     if len(answer) > MAX_INPUT_LINE:

@@ -182,6 +182,13 @@ class DeviceGrantClientBase:
     def _send_token_request(self, device_code: str) -> Response:
         raise NotImplementedError
 
+    def _required_text(self, response: Response, body: dict[str, Any], name: str, limit: int) -> str:
+        """``body[name]``: a non-blank string of at most ``limit`` characters, else the answer is malformed."""
+        value = body.get(name)
+        if not isinstance(value, str) or not value.strip() or len(value) > limit:
+            raise self._malformed(response, f"missing or bad {name!r}")
+        return value
+
     def request_device_code(self, client_name: str, scopes: tuple[str, ...]) -> DeviceAuthorization:
         """Start a device authorization; raise on anything but a well-formed answer."""
         response = self._send_device_request(client_name, scopes)
@@ -190,11 +197,8 @@ class DeviceGrantClientBase:
         body = response.body()
         if not isinstance(body, dict):
             raise self._malformed(response, "not a JSON object")
-        device_code, user_code, uri = body.get("device_code"), body.get("user_code"), body.get("verification_uri")
-        for name, value, limit in (("device_code", device_code, 4096), ("user_code", user_code, 64),
-                                   ("verification_uri", uri, 2048)):
-            if not isinstance(value, str) or not value.strip() or len(value) > limit:
-                raise self._malformed(response, f"missing or bad {name!r}")
+        device_code, user_code, uri = (self._required_text(response, body, name, limit) for name, limit in
+                                       (("device_code", 4096), ("user_code", 64), ("verification_uri", 2048)))
         complete = body.get("verification_uri_complete")
         return DeviceAuthorization(
             device_code=device_code,

@@ -195,7 +195,8 @@ class CliRunner:
 
     def read_credentials(self) -> dict[str, Any]:
         """The parsed ``credentials.json``; FileNotFoundError if there is none."""
-        return json.loads(self.credentials_path.read_bytes())
+        document: dict[str, Any] = json.loads(self.credentials_path.read_bytes())
+        return document
 
     def credentials_bytes(self) -> bytes | None:
         """The exact bytes of ``credentials.json``, or None when it does not exist."""

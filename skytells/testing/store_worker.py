@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib
 import sys
+from typing import Any
 
 from skytells.testing.stores import run_counter_updates
 
@@ -16,7 +17,7 @@ def main(argv: list[str]) -> int:
     """Run the updates; the exit status is 0 when all were saved."""
     target, count = argv
     module_name, _, qualname = target.partition(":")
-    store_class = importlib.import_module(module_name)
+    store_class: Any = importlib.import_module(module_name)
     for part in qualname.split("."):
         store_class = getattr(store_class, part)
     run_counter_updates(store_class, int(count))

@@ -192,7 +192,11 @@ class CredentialStoreConformance:
     def test_removing_everything_leaves_an_empty_record(self, store_config_dir: Path) -> None:
         self.fill(self.new_store())
 
-        self.new_store().update(lambda record: [record.remove(name) for name in ("token", "access_key", "api_key")])
+        def remove_all(record: StoredCredentials) -> None:
+            for name in ("token", "access_key", "api_key"):
+                record.remove(name)
+
+        self.new_store().update(remove_all)
 
         assert self.new_store().load().is_empty()
 
@@ -251,7 +255,11 @@ class CredentialStoreConformance:
         store = self.new_store()
         saved = self.fill(store)
         record = store.load()
-        store.update(lambda current: current.remove("api_key"))
+
+        def remove_api_key(current: StoredCredentials) -> None:
+            current.remove("api_key")
+
+        store.update(remove_api_key)
         texts = [repr(store), str(store), store.location, repr(record), str(record)]
 
         # A store that cannot write reports it without the secret it was given.

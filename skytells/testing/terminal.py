@@ -90,7 +90,7 @@ class CliTerminal:
             assert self.child.signalstatus is not None, "pexpect saw neither an exit status nor a signal"
             status = 128 + self.child.signalstatus
         self._record(status)
-        return status
+        return int(status)
 
     def close(self) -> None:
         """Kill the program if it still runs, and keep what it showed."""
