@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from skytells.errors import AuthError, NetworkError
+from skytells.exitcodes import ExitCode
 from skytells.http import HttpClient, Response
 from skytells.protocol.device_grant import DEVICE_GRANT_TYPE, DeviceGrantClientBase, PollOutcome
 from skytells.sanitize import terminal_safe
@@ -26,14 +27,31 @@ class TokenStatus(enum.Enum):
     VALID = "valid"
     INVALID = "invalid"
     UNKNOWN = "could not be checked"
+    #: A token no server can be asked about (a standard provider without userinfo): only its expiry is known.
+    UNVERIFIED = "not checked"
+
+    @property
+    def exit_code(self) -> ExitCode:
+        """The exit status of a command that checked a token: 4 invalid, 1 could not be checked, else 0."""
+        return {TokenStatus.INVALID: ExitCode.AUTH, TokenStatus.UNKNOWN: ExitCode.FAILURE}.get(self, ExitCode.OK)
 
 
 @dataclass(frozen=True)
 class TokenCheck:
-    """The answer to "is this token good?", with a reason when it is not simply valid."""
+    """The answer to "is this token good?", with a caveat or a reason when it is not simply valid."""
 
     status: TokenStatus
     detail: str = ""
+    #: Extra facts learnt on the way (the OpenID Connect userinfo claims, for a standard provider's token).
+    claims: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def summary(self) -> str:
+        """How every command shows the status: ``valid, lacks projects.read``, ``invalid (HTTP 401 ...)``."""
+        if not self.detail:
+            return self.status.value
+        return f"{self.status.value}, {self.detail}" if self.status is TokenStatus.VALID \
+            else f"{self.status.value} ({self.detail})"
 
 
 class ConsoleClient(DeviceGrantClientBase):
@@ -75,7 +93,7 @@ class ConsoleClient(DeviceGrantClientBase):
         if response.status == 401:
             return TokenCheck(TokenStatus.INVALID, response.describe())
         if response.status == 403:
-            return TokenCheck(TokenStatus.VALID, "accepted, but lacks the projects.read scope")
+            return TokenCheck(TokenStatus.VALID, "lacks projects.read")
         return TokenCheck(TokenStatus.UNKNOWN, f"{self.host} answered {response.describe()}")
 
     def linked_project(self, access_key: str) -> dict[str, Any]:

@@ -24,6 +24,7 @@ from skytells.credentials import StoredCredentials
 from skytells.errors import AuthError, UsageError
 
 if TYPE_CHECKING:
+    from skytells.console_api import ConsoleClient, TokenCheck
     from skytells.credentials import Credential
     from skytells.stores.base import CredentialStore
     from skytells.tokens import ActiveToken
@@ -142,10 +143,21 @@ class CredentialService:
         return settings.CREDENTIAL_ENV[field_name] if settings.credential_from_env(field_name) else None
 
     def not_logged_in(self) -> AuthError:
-        """The error for a run without a user token, naming the profile when one was chosen."""
-        where = f" (profile {self.profile!r})" if self.profile else ""
-        command = f"skytells --profile {self.profile} login" if self.profile else "skytells login"
-        return AuthError(f"You are not logged in{where}.", hint=f"Run {command} (or set {settings.ENV_TOKEN}).")
+        """The error for a run without a user token, naming the profile when one was chosen.
+
+        A chosen profile that does not exist is named as such, with the ones that do.
+        """
+        if not self.profile:
+            return AuthError("You are not logged in.", hint=f"Run skytells login (or set {settings.ENV_TOKEN}).")
+        login = f"skytells --profile {self.profile} login"
+        record = self.stored()
+        if record.profile(self.profile) is None:
+            existing = [name for name in record.profile_names()
+                         if (profile := record.profile(name)) is not None and not profile.is_empty()]
+            known = f" (profiles: {', '.join(existing)})" if existing else " (no profile has credentials yet)"
+            return AuthError(f"There is no profile {self.profile!r}{known}.", hint=f"Run {login} to create it.")
+        return AuthError(f"You are not logged in (profile {self.profile!r}).",
+                         hint=f"Run {login} (or set {settings.ENV_TOKEN}).")
 
     @staticmethod
     def server_for(credential: Credential | None) -> str:
@@ -176,6 +188,39 @@ class CredentialService:
         if not (credential.refresh_token and credential.issuer and credential.client_id):
             raise AuthError("The stored token has expired and cannot be refreshed.", hint="Run skytells login again.")
         return tokens.refresh_under_lock(self.store, self.profile, credential)
+
+    @staticmethod
+    def check_token(token: str, credential: Credential | None, console: ConsoleClient) -> TokenCheck:
+        """Whether ``token`` is good, asked where it lives; every command that shows a status asks here.
+
+        A token from a standard provider (``login --issuer``) is unknown to the
+        Skytells console: it is checked at its issuer's userinfo endpoint when
+        the grant allows it (``openid``), else only its expiry is known.
+        Anything else is checked by ``console``.
+        """
+        if credential is None or not credential.issuer:
+            return console.check_token(token)
+        from skytells.console_api import TokenCheck, TokenStatus
+        from skytells.credentials import local_time, now_ms
+        from skytells.errors import SkytellsError
+        from skytells.tokens import oauth_client
+
+        if credential.expires_at is not None and now_ms() >= credential.expires_at:
+            return TokenCheck(TokenStatus.INVALID, f"expired {local_time(credential.expires_at)}")
+        expiry = f"it expires {local_time(credential.expires_at)}" if credential.expires_at \
+            else "it has no known expiry"
+        if "openid" not in (credential.scopes or ()):
+            return TokenCheck(TokenStatus.UNVERIFIED, f"{credential.issuer} cannot be asked without the openid "
+                                                      f"scope; {expiry}")
+        try:
+            claims = oauth_client(credential).userinfo(token)
+        except AuthError as error:
+            return TokenCheck(TokenStatus.INVALID, error.message)
+        except SkytellsError as error:
+            return TokenCheck(TokenStatus.UNKNOWN, error.message)
+        if not claims:
+            return TokenCheck(TokenStatus.UNVERIFIED, f"{credential.issuer} offers no userinfo endpoint; {expiry}")
+        return TokenCheck(TokenStatus.VALID, claims=claims)
 
     def _change_profile(self, change: Callable[[StoredCredentials], Any], *, create: bool) -> Any:
         """Apply ``change`` to the chosen profile under the store's lock; return what it returned."""

@@ -15,5 +15,5 @@ def check_api_key(api_key: str) -> None:
         return
     if response.status in (401, 403):
         raise AuthError(f"The API key was refused by {http.host} ({response.describe()}).",
-                        hint="Copy it again from https://console.skytells.ai/settings/api-keys")
+                        hint=f"Copy it again from {settings.console_page(settings.API_KEYS_PATH)}")
     raise ServerError(f"{http.host} could not check the API key: {response.describe()}.")

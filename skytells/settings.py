@@ -12,7 +12,9 @@ from pathlib import Path
 
 DEFAULT_CONSOLE_URL = "https://console.skytells.ai"
 DEFAULT_INFERENCE_URL = "https://api.skytells.ai/v1"
-TOKENS_PAGE = "https://console.skytells.ai/settings/tokens"
+#: Pages of the console that hints point to, below the console in use (``console_page``).
+TOKENS_PATH = "/settings/tokens"
+API_KEYS_PATH = "/settings/api-keys"
 
 ENV_CONSOLE_URL = "SKYTELLS_API_URL"
 ENV_INFERENCE_URL = "SKYTELLS_AI_API_URL"
@@ -47,6 +49,11 @@ def _service_url(name: str) -> str | None:
 def console_url() -> str:
     """Base URL of the Skytells console (device flow and CLI endpoints)."""
     return console_url_from_env() or DEFAULT_CONSOLE_URL
+
+
+def console_page(path: str, server: str | None = None) -> str:
+    """The console page at ``path`` on ``server`` (default: the console in use), for hints."""
+    return (server or console_url()).rstrip("/") + path
 
 
 def console_url_from_env() -> str | None:

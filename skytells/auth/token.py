@@ -7,7 +7,7 @@ from skytells.console_api import TokenStatus
 from skytells.credentials import Credential
 from skytells.errors import AuthError, NetworkError, UsageError
 from skytells.masking import looks_like_pat, looks_like_project_key
-from skytells.settings import TOKENS_PAGE
+from skytells.settings import TOKENS_PATH, console_page
 
 PROMPT = "Paste your personal access token"
 
@@ -26,7 +26,7 @@ def check_format(token: str) -> None:
                          hint="Link it with: skytells link -")
     shown = " (it starts with sk_pat_)" if token.startswith("sk_pat_") else ""
     raise UsageError(f"That is not a personal access token{shown}: expected sk_pat_ followed by "
-                     "64 hexadecimal characters.", hint=f"Copy it again from {TOKENS_PAGE}")
+                     "64 hexadecimal characters.", hint=f"Copy it again from {console_page(TOKENS_PATH)}")
 
 
 def check_with_console(login: LoginContext, token: str) -> None:
@@ -35,11 +35,11 @@ def check_with_console(login: LoginContext, token: str) -> None:
         check = login.api.check_token(token)
     if check.status is TokenStatus.INVALID:
         raise AuthError(f"Token is invalid: it contains a typo or has been revoked ({login.api.host} refused it).",
-                        hint=f"Generate a new one at {TOKENS_PAGE}")
+                        hint=f"Generate a new one at {console_page(TOKENS_PATH, login.server)}")
     if check.status is TokenStatus.UNKNOWN:
         raise NetworkError(f"Could not check the token, so it was not saved: {check.detail}")
     if check.detail:
-        login.terminal.warning(f"The token was {check.detail}.")
+        login.terminal.warning(f"The token is {check.summary}.")
 
 
 class TokenAuthenticator(Authenticator):

@@ -4,12 +4,18 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from skytells.command_base import Command
 from skytells.credentials import local_time
 from skytells.display import Lister
 from skytells.exitcodes import ExitCode
+
+if TYPE_CHECKING:
+    from skytells.credentials import Credential
+
+#: Exit statuses from the mildest to the worst, for a command that checks several tokens.
+SEVERITY = (ExitCode.OK, ExitCode.FAILURE, ExitCode.AUTH)
 
 
 class AuthStatus(Lister):
@@ -18,7 +24,8 @@ class AuthStatus(Lister):
     def get_parser(self, prog_name: str) -> argparse.ArgumentParser:
         parser = super().get_parser(prog_name)
         parser.add_argument("--offline", action="store_true", help="Do not ask the servers whether tokens are valid.")
-        parser.epilog = "Exit status: 0 when every listed token is valid (or --offline), 4 otherwise."
+        parser.epilog = ("Exit status: 0 when every listed token is valid (or --offline), 4 when one is invalid "
+                         "or expired, else 1 when one could not be checked.")
         return parser
 
     def take_action(self, parsed_args: argparse.Namespace) -> tuple[Sequence[str], list[Sequence[Any]]]:
@@ -34,7 +41,7 @@ class AuthStatus(Lister):
         env_token = settings.credential_from_env("token")
         if env_token:
             rows.append(("(environment)", "", settings.console_url(), "environment", settings.ENV_TOKEN,
-                         mask(env_token), "unknown", "-", self._status(env_token, settings.console_url(), parsed_args)))
+                         mask(env_token), "unknown", "-", self._status(env_token, None, parsed_args)))
         for name in record.profile_names():
             profile = record.profile(name)
             credential = profile.token_credential() if profile else None
@@ -46,9 +53,9 @@ class AuthStatus(Lister):
                 refreshable = bool(credential.refresh_token and credential.issuer and credential.client_id)
                 status = "expired (refreshable)" if refreshable else "expired"
                 if not (refreshable or parsed_args.offline):
-                    self.exit_code = ExitCode.AUTH
+                    self.exit_code = max(self.exit_code, ExitCode.AUTH, key=SEVERITY.index)
             else:
-                status = self._status(credential.token, credential.host, parsed_args)
+                status = self._status(credential.token, credential, parsed_args)
             rows.append((name, "*" if name == record.profile_name else "", credential.host or "-",
                          credential.method, credentials.location, mask(credential.token),
                          scopes, local_time(credential.expires_at), status))
@@ -56,20 +63,21 @@ class AuthStatus(Lister):
             raise AuthError("You are not logged in with any profile.", hint="Run skytells login.")
         return columns, rows
 
-    def _status(self, token: str, server: str, parsed_args: argparse.Namespace) -> str:
-        from skytells.console_api import TokenStatus
+    def _status(self, token: str, credential: Credential | None, parsed_args: argparse.Namespace) -> str:
+        """The token's status as whoami shows it; the worst status so far decides the exit status."""
+        from skytells import settings
+        from skytells.console_api import TokenCheck, TokenStatus
         from skytells.errors import SkytellsError
 
         if parsed_args.offline:
-            return "not checked"
+            return "not checked (--offline)"
+        server = credential.host if credential and credential.host else settings.console_url()
         try:
-            check = self.context.console(server).check_token(token)
+            check = self.context.credentials.check_token(token, credential, self.context.console(server))
         except SkytellsError as error:
-            self.exit_code = ExitCode.AUTH
-            return f"could not be checked ({error.message})"
-        if check.status is not TokenStatus.VALID:
-            self.exit_code = ExitCode.AUTH
-        return check.status.value
+            check = TokenCheck(TokenStatus.UNKNOWN, error.message)
+        self.exit_code = max(self.exit_code, check.status.exit_code, key=SEVERITY.index)
+        return check.summary
 
 
 class AuthSwitch(Command):

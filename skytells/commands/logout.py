@@ -46,11 +46,12 @@ class Logout(Command):
 def revoke(credential: Credential, terminal: Terminal) -> str:
     """Revoke the refresh and access tokens where the server offers it; say honestly what happened."""
     from skytells.errors import SkytellsError
-    from skytells.settings import TOKENS_PAGE
+    from skytells.settings import TOKENS_PATH, console_page
     from skytells.tokens import oauth_client
 
     if not (credential.issuer and credential.client_id):
-        return (f"The token itself stays valid until it expires or you revoke it at {TOKENS_PAGE} "
+        page = console_page(TOKENS_PATH, credential.host)
+        return (f"The token itself stays valid until it expires or you revoke it at {page} "
                 "(the console offers the CLI no way to revoke it).")
     try:
         with terminal.activity("Revoking the token..."):

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import logging
 from collections.abc import Sequence
 from typing import Any
 
 from skytells.credentials import local_time
 from skytells.display import ShowOne
-from skytells.exitcodes import ExitCode
+
+LOG = logging.getLogger(__name__)
 
 
 class WhoAmI(ShowOne):
@@ -35,10 +37,15 @@ class WhoAmI(ShowOne):
         credentials = self.context.credentials
         record = credentials.profile_record()
         token = credentials.resolve("token", record)
-        if token.value is None:
-            raise credentials.not_logged_in()
         access_key = credentials.resolve("access_key", record)
         api_key = credentials.resolve("api_key", record)
+        if token.value is None:
+            missing = credentials.not_logged_in()
+            if access_key.value is None and api_key.value is None:
+                raise missing
+            # The keys that are there are still shown; the missing token still makes the exit status 4.
+            LOG.error(missing)
+            self.exit_code = missing.exit_code
         credential = record.token_credential() if token.origin == "store" else None
         server = credentials.server_for(credential)
         if credential is not None and not parsed_args.offline:  # --offline sends the token nowhere
@@ -46,15 +53,15 @@ class WhoAmI(ShowOne):
 
         rows: dict[str, Any] = {
             "profile": record.profile_name,
-            "token": mask(token.value),
-            "token_source": token.source,
-            "method": credential.method if credential else "environment",
+            "token": mask(token.value) or "-",
+            "token_source": token.source or "-",
+            "method": credential.method if credential else ("environment" if token.value else "-"),
             "scopes": ",".join(credential.scopes) if credential and credential.scopes else "unknown",
             "saved_at": local_time(record.facts("token").get("saved_at", record.created_at), "unknown")
             if credential else "-",
             "expires_at": local_time(credential.expires_at) if credential else "-",
             "server": server,
-            "token_status": "not checked (--offline)",
+            "token_status": "not checked (--offline)" if token.value else "not logged in",
             "project": "none linked",
             "project_key": mask(access_key.value) or "-",
             "project_key_source": access_key.source or "-",
@@ -67,10 +74,17 @@ class WhoAmI(ShowOne):
         if access_key.value and isinstance(stored_project, dict) and access_key.origin == "store":
             rows["project"] = self._project_label(stored_project)
         if not parsed_args.offline:
-            token_value = self._fresh_token(token.value, credential, server, rows)
-            self._check_online(rows, token_value, access_key.value, server)
-            if credential and credential.issuer and credential.scopes and "openid" in credential.scopes:
-                self._add_userinfo(rows, credential, token_value)
+            api = self.context.console(server)
+            if token.value is not None:
+                token_value = self._fresh_token(token.value, credential, server, rows)
+                check = credentials.check_token(token_value, credential, api)
+                rows["token_status"] = check.summary
+                self.exit_code = check.status.exit_code
+                for claim, column in (("sub", "subject"), ("name", "name"), ("email", "email")):
+                    if claim in check.claims:
+                        rows[column] = check.claims[claim]
+            if access_key.value:
+                rows["project"] = self._linked_project(api, access_key.value)
         return tuple(rows), tuple(rows.values())
 
     def _fresh_token(self, token: str, credential: Any, server: str, rows: dict[str, Any]) -> str:
@@ -86,39 +100,17 @@ class WhoAmI(ShowOne):
             rows["expires_at"] = local_time(active.credential.expires_at)
         return active.token
 
-    def _add_userinfo(self, rows: dict[str, Any], credential: Any, token: str) -> None:
-        from skytells.errors import SkytellsError
-        from skytells.tokens import oauth_client
-
-        try:
-            claims = oauth_client(credential).userinfo(token)
-        except SkytellsError as error:
-            rows["subject"] = f"could not be read ({error.message})"
-            return
-        for claim, column in (("sub", "subject"), ("name", "name"), ("email", "email")):
-            if claim in claims:
-                rows[column] = claims[claim]
-
     @staticmethod
     def _project_label(project: dict[str, Any]) -> str:
         name, slug = project.get("name"), project.get("slug")
         return f"{name} ({slug})" if name and slug else str(name or slug or project.get("id", "unknown"))
 
-    def _check_online(self, rows: dict[str, Any], token: str, access_key: str | None, server: str) -> None:
-        from skytells.console_api import TokenStatus
+    def _linked_project(self, api: Any, access_key: str) -> str:
         from skytells.errors import AuthError, SkytellsError
 
-        api = self.context.console(server)
-        check = api.check_token(token)
-        rows["token_status"] = check.status.value + (f" ({check.detail})" if check.detail else "")
-        if check.status is TokenStatus.INVALID:
-            self.exit_code = ExitCode.AUTH
-        elif check.status is TokenStatus.UNKNOWN:
-            self.exit_code = ExitCode.FAILURE
-        if access_key:
-            try:
-                rows["project"] = self._project_label(api.linked_project(access_key))
-            except AuthError:
-                rows["project"] = "key refused by the server"
-            except SkytellsError as error:
-                rows["project"] = f"could not be checked ({error.message})"
+        try:
+            return self._project_label(api.linked_project(access_key))
+        except AuthError:
+            return "key refused by the server"
+        except SkytellsError as error:
+            return f"could not be checked ({error.message})"

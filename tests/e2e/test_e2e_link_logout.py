@@ -114,7 +114,7 @@ class TestLogout:
         assert result.code == 0, result
         assert result.stdout == ""
         assert "Logged out: the token was removed from ~/.config/skytells/credentials.json." in result.stderr
-        assert "https://console.skytells.ai/settings/tokens" in result.stderr
+        assert f"you revoke it at {e2e.sandbox.url}/settings/tokens" in result.stderr  # its own console
         data = e2e.read_credentials()
         assert "token" not in data
         assert "token" not in data.get("meta", {})

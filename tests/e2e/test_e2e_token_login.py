@@ -88,7 +88,7 @@ def test_refused_token_exits_4_with_the_seed_advice(e2e, kind):
     assert result.code == 4, result
     assert result.stdout == ""
     assert "Token is invalid" in result.stderr
-    assert "https://console.skytells.ai/settings/tokens" in result.stderr
+    assert f"Generate a new one at {e2e.sandbox.url}/settings/tokens" in result.stderr  # the console in use
     assert "Authenticated successfully!" not in result.stderr
     assert e2e.credentials_bytes() == original
 

@@ -160,7 +160,7 @@ def test_invalid_token_is_an_auth_error(requests_mock: Any, unit_api: ConsoleCli
         login(terminal, unit_api)
     assert caught.value.exit_code == ExitCode.AUTH
     assert str(caught.value).startswith("Token is invalid")
-    assert "console.skytells.ai/settings/tokens" in str(caught.value)
+    assert "https://console.example.test/settings/tokens" in str(caught.value)  # the console in use
     assert TOKEN not in str(caught.value) + terminal.output
 
 
@@ -171,7 +171,7 @@ def test_a_token_without_the_projects_scope_is_accepted_with_a_warning(requests_
     terminal = unit_terminal_factory(TOKEN + "\n")
     credential = login(terminal, unit_api)
     assert credential.token == TOKEN
-    assert "! The token was accepted, but lacks the projects.read scope." in terminal.output.splitlines()
+    assert "! The token is valid, lacks projects.read." in terminal.output.splitlines()
 
 
 @pytest.mark.parametrize(("mock", "phrase"), [
