@@ -38,7 +38,9 @@ class ConsoleFormatter(logging.Formatter):
         message = super().format(record)
         if record.levelno >= logging.ERROR:
             if isinstance(record.msg, BaseException) and not isinstance(record.msg, SkytellsError):
-                message = f"{type(record.msg).__name__}: {message} (run with --debug for details)"
+                # With --debug the traceback follows (exc_info): a hint to run with --debug would be noise.
+                hint = "" if record.exc_info else " (run with --debug for details)"
+                message = f"{type(record.msg).__name__}: {message}{hint}"
             return f"error: {message}"
         if record.levelno >= logging.WARNING:
             return f"warning: {message}"
