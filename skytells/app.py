@@ -138,7 +138,10 @@ class SkytellsApp(App):
         try:
             self.command_manager.find_command(argv)
         except ValueError:
-            return self._unknown_command(argv)
+            from skytells.groups import run_group
+
+            answered = run_group(self, argv)  # "skytells auth": the group's commands, not an error
+            return self._unknown_command(argv) if answered is None else answered
         self._last_error = None
         result = super().run_subcommand(argv)
         if isinstance(self._last_error, SkytellsError):

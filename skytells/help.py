@@ -98,7 +98,9 @@ def summaries(commands: Iterable[tuple[str, Any]]) -> dict[str, str]:
 
 def print_command_list(app: Any, out: IO[str]) -> None:
     """Print the global options, then every command with its one-line summary."""
-    app.parser.print_help(out)
+    from skytells.helptext import conform
+
+    conform(app.parser).print_help(out)
     out.write("\nCommands:\n")
     listing = summaries(app.command_manager)
     width = max((len(name) for name in listing), default=0)
@@ -118,9 +120,17 @@ class HelpCommand(CliffHelpCommand, Command):
             self.app.command_manager.find_command(parsed_args.cmd)
         except ValueError:
             from skytells.argument_errors import shown
+            from skytells.groups import run_group
+
+            answered = run_group(self.app, parsed_args.cmd)  # "help auth": the group's commands
+            if answered is not None:
+                return answered
 
             matches = self.app.get_fuzzy_matches(parsed_args.cmd[0])
             hint = f"Did you mean: {', '.join(matches)}?" if matches else f"See '{self.app.NAME} help'."
             typed = " ".join(shown(word) for word in parsed_args.cmd)  # a pasted secret is not echoed
             raise UsageError(f"Unknown command {typed!r}.", hint=hint) from None
-        return super().take_action(parsed_args)
+        from skytells.helptext import print_command_help
+
+        print_command_help(self.app, self.app_args, parsed_args.cmd, self.app.stdout)
+        return 0
