@@ -65,9 +65,16 @@ class SkytellsApp(App):
 
     def __init__(self) -> None:
         super().__init__(DESCRIPTION, __version__, LazyCommandManager(), deferred_help=True)
+        from importlib.metadata import EntryPoint
+
+        from skytells.discovery import COMMANDS
         from skytells.help import HelpCommand
+        from skytells.plugins import CommandEntryPoint
 
         self.command_manager.add_command("help", HelpCommand)
+        # Our completion script replaces cliff's; imported only when "complete" runs.
+        self.command_manager.commands["complete"] = CommandEntryPoint(
+            EntryPoint("complete", "skytells.completion:CompleteCommand", COMMANDS))
         self._last_error: BaseException | None = None
 
     def build_option_parser(self, description: str | None, version: str | None,
