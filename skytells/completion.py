@@ -8,13 +8,14 @@ commands, plugins' multi-word commands), skips option values, completes the
 fixed choices of an option (``-f <Tab>``: the formatters), and needs only
 what bash and zsh's ``bashcompinit`` provide: ``COMP_WORDS``,
 ``COMP_CWORD``, ``compgen`` and ``complete``. Its shell code is written to
-mean the same in both shells; every name and choice is quoted, so no
-plugin's name can inject shell code.
+mean the same in both shells; a name or choice that either shell would
+expand (``$(...)``, globs) is left out, so no plugin's name can run code.
 """
 
 from __future__ import annotations
 
 import argparse
+import re
 import shlex
 from dataclasses import dataclass, field
 from typing import IO, Any
@@ -22,6 +23,10 @@ from typing import IO, Any
 from skytells.command_base import Command
 
 HELP_OPTIONS = ("-h", "--help")
+#: Words the script may offer. Both shells expand the word list of ``compgen -W`` (bash runs ``$(...)``
+#: in it, zsh globs it), so a word with any other character (a plugin's odd command name or choice) is
+#: left out rather than quoted: it can still be typed.
+SAFE_WORD = re.compile(r"-{0,2}[A-Za-z0-9_][A-Za-z0-9_.,:@%+/=-]*")
 
 
 @dataclass
@@ -55,6 +60,8 @@ def command_tree(app: Any) -> dict[str, Node]:
     add_parser(tree[""], app.parser)
     for name, ep in sorted(app.command_manager):
         words = name.split()
+        if not all(SAFE_WORD.fullmatch(word) for word in words):
+            continue
         for depth, word in enumerate(words):
             parent = " ".join(words[:depth])
             tree.setdefault(parent, Node(options=set(HELP_OPTIONS))).subcommands.add(word)
@@ -75,7 +82,7 @@ def _takes_cmd_name(factory: Any) -> bool:
 
 
 def _words(items: set[str] | list[str]) -> str:
-    return shlex.quote(" ".join(sorted(items)))
+    return shlex.quote(" ".join(sorted(item for item in items if SAFE_WORD.fullmatch(item))))
 
 
 def script(program: str, tree: dict[str, Node]) -> str:
@@ -95,8 +102,9 @@ def script(program: str, tree: dict[str, Node]) -> str:
 _TEMPLATE = """\
 # Completion for {program} in bash and zsh; works without the bash-completion package.
 #   bash: source <({program} complete)     (in ~/.bashrc)
-#   zsh:  source <({program} complete)     (in ~/.zshrc, after compinit)
+#   zsh:  source <({program} complete)     (in ~/.zshrc; runs compinit and bashcompinit if needed)
 if [ -n "${{ZSH_VERSION-}}" ]; then
+  (( $+functions[compdef] )) || {{ autoload -U +X compinit && compinit; }}
   autoload -U +X bashcompinit && bashcompinit
 fi
 
@@ -115,7 +123,7 @@ fi
 }}
 
 {function}() {{
-  local cur="$2" node='' helping='' word='' count=0 pending='' pending_node='' subs opts valued values
+  local cur="$2" node='' helping='' operand='' word='' count=0 pending='' pending_node='' subs opts valued values
   [ "$cur" = "=" ] && cur=''                 # bash: the cursor right after --option=
   for word in "${{COMP_WORDS[@]}}"; do
     count=$((count + 1))
@@ -132,6 +140,7 @@ fi
       *" $word "*)
         node="${{node:+$node }}$word"
         if [ "$node" = help ] && [ -z "$helping" ]; then node=''; helping=1; fi;;
+      *) operand=1;;                         # an argument: no command word follows it
     esac
   done
   if [ -n "$pending" ]; then
@@ -146,7 +155,7 @@ fi
   {function}_node "$node"
   case "$cur" in
     -*) [ -z "$helping" ] && COMPREPLY=( $(compgen -W "$opts" -- "$cur") );;
-    *) COMPREPLY=( $(compgen -W "$subs" -- "$cur") );;
+    *) [ -z "$operand" ] && COMPREPLY=( $(compgen -W "$subs" -- "$cur") );;
   esac
   return 0
 }}
@@ -158,15 +167,14 @@ complete -F {function} {program}
 class CompleteCommand(Command):
     """Print a completion script for bash and zsh
 
-    Load it in each new shell, for bash in ~/.bashrc and for zsh in ~/.zshrc
-    after compinit:
+    Load it in each new shell, in ~/.bashrc for bash or ~/.zshrc for zsh:
 
         source <(skytells complete)
 
     It completes commands, their subcommands (skytells auth <Tab>), options
     and option values with a fixed set (-f <Tab>). It needs no
     bash-completion package; in zsh it turns on zsh's bash completion
-    (autoload -U +X bashcompinit && bashcompinit) itself.
+    (autoload -U +X bashcompinit && bashcompinit), and compinit if needed.
     """
 
     def take_action(self, parsed_args: argparse.Namespace) -> int:

@@ -115,12 +115,13 @@ def test_complete_prints_a_bash_completion_script(e2e, tmp_path):
     assert result.code == 0, result
     assert "_skytells()" in result.stdout
     assert "complete -F _skytells skytells" in result.stdout
-    if shutil.which("bash") is None:
+    bash = shutil.which("bash")
+    if bash is None:
         pytest.skip("bash is not installed")
     script = tmp_path / "skytells.bash"
     script.write_text(result.stdout)
     probe = (f"source {script}; COMP_WORDS=(skytells ''); COMP_CWORD=1; _skytells skytells '' skytells; "
              "printf '%s\\n' \"${COMPREPLY[@]}\"")
-    offered = subprocess.run(["bash", "--norc", "--noprofile", "-c", probe], capture_output=True, text=True,
+    offered = subprocess.run([bash, "--norc", "--noprofile", "-c", probe], capture_output=True, text=True,
                              timeout=30, check=True).stdout.split()
     assert set(REQUIRED) <= set(offered)
