@@ -80,9 +80,9 @@ def submit(ctx: Context, request: Request) -> Response:
             return html_response(404, pages.entry_page(user_code, UNKNOWN_MESSAGE))
         return _unknown()
 
+    if device.status is not DeviceStatus.PENDING:  # typed again, or Approve pressed twice
+        return _settled(device.status)
     if action == "continue":
-        if device.status is not DeviceStatus.PENDING:
-            return _settled(device.status)
         page = pages.confirm_page(
             device.user_code, device.client_name, device.scopes, device.form_token
         )
