@@ -53,13 +53,13 @@ def check_columns(requested: Sequence[str] | None, column_names: Sequence[str]) 
     cliff silently drops unknown names when at least one is known, and raises
     a bare ``ValueError`` when none is; every display command comes here first.
     """
-    from skytells.argument_errors import shown
-    from skytells.errors import UsageError
-    from skytells.sanitize import terminal_safe
-
     known = {_column_key(name) for name in column_names}
     for name in requested or ():
         if _column_key(name) not in known:
+            from skytells.argument_errors import shown
+            from skytells.errors import UsageError
+            from skytells.sanitize import terminal_safe
+
             valid = ", ".join(terminal_safe(column, 60) for column in column_names)
             raise UsageError(f"Unknown column {terminal_safe(shown(name), 60)!r} for -c.",
                              hint=f"Valid columns: {valid}.")
