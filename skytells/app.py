@@ -47,7 +47,9 @@ class ConsoleFormatter(logging.Formatter):
         message = super().format(record)
         if record.levelno >= logging.ERROR:
             if isinstance(record.msg, BaseException) and not isinstance(record.msg, SkytellsError):
-                message = f"{type(record.msg).__name__}: {message} (run with --debug for details)"
+                # With --debug the traceback follows (exc_info): a hint to run with --debug would be noise.
+                hint = "" if record.exc_info else " (run with --debug for details)"
+                message = f"{type(record.msg).__name__}: {message}{hint}"
             return f"error: {message}"
         if record.levelno >= logging.WARNING:
             return f"warning: {message}"
@@ -72,9 +74,16 @@ class SkytellsApp(App):
 
     def __init__(self) -> None:
         super().__init__(DESCRIPTION, __version__, LazyCommandManager(), deferred_help=True)
+        from importlib.metadata import EntryPoint
+
+        from skytells.discovery import COMMANDS
         from skytells.help import HelpCommand
+        from skytells.plugins import CommandEntryPoint
 
         self.command_manager.add_command("help", HelpCommand)
+        # Our completion script replaces cliff's; imported only when "complete" runs.
+        self.command_manager.commands["complete"] = CommandEntryPoint(  # type: ignore[assignment]
+            EntryPoint("complete", "skytells.completion:CompleteCommand", COMMANDS))
         self._last_error: BaseException | None = None
         #: What commands share in this run; rebuilt from the global options once they are parsed.
         self.context = Context(stdin=self.stdin, stdout=self.stdout, stderr=self.stderr)
@@ -147,7 +156,10 @@ class SkytellsApp(App):
         try:
             self.command_manager.find_command(argv)
         except ValueError:
-            return self._unknown_command(argv)
+            from skytells.groups import run_group
+
+            answered = run_group(self, argv)  # "skytells auth": the group's commands, not an error
+            return self._unknown_command(argv) if answered is None else answered
         self._last_error = None
         result = super().run_subcommand(argv)
         error = self._error_of_last_run()

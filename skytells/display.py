@@ -10,6 +10,7 @@ add its options to the parser.
 from __future__ import annotations
 
 import argparse
+from collections.abc import Sequence
 from typing import Any
 
 from cliff import lister as cliff_lister
@@ -42,6 +43,29 @@ def formatters(namespace: str) -> ExtensionManager[Any]:
     return manager
 
 
+def _column_key(name: str) -> str:
+    """A column name as ``-c`` matches it (cliff's rule: case and ``_`` for spaces do not matter)."""
+    return name.lower().strip().replace(" ", "_")
+
+
+def check_columns(requested: Sequence[str] | None, column_names: Sequence[str]) -> None:
+    """Refuse a ``-c COLUMN`` that names no column of the output, as a usage error listing the valid ones.
+
+    cliff silently drops unknown names when at least one is known, and raises
+    a bare ``ValueError`` when none is; every display command comes here first.
+    """
+    known = {_column_key(name) for name in column_names}
+    for name in requested or ():
+        if _column_key(name) not in known:
+            from skytells.argument_errors import shown
+            from skytells.errors import UsageError
+            from skytells.sanitize import terminal_safe
+
+            valid = ", ".join(terminal_safe(column, 60) for column in column_names)
+            raise UsageError(f"Unknown column {terminal_safe(shown(name), 60)!r} for -c.",
+                             hint=f"Valid columns: {valid}.")
+
+
 class _LazyFormatters:
     """Display-command behaviour: formatters from the entry-point index, terminal-safe cells, and an exit status.
 
@@ -62,6 +86,7 @@ class _LazyFormatters:
         return int(self.exit_code)
 
     def produce_output(self, parsed_args: argparse.Namespace, column_names: Any, data: Any) -> int:
+        check_columns(parsed_args.columns, column_names)
         # Every display command's cells pass here: stored and server text reaches no formatter raw.
         return super().produce_output(  # type: ignore[misc,no-any-return]
             parsed_args, displayable(column_names), displayable(data, shell=parsed_args.formatter == "shell"))

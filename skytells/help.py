@@ -121,7 +121,9 @@ def summaries(commands: Iterable[tuple[str, Any]]) -> dict[str, str]:
 
 def print_command_list(app: Any, out: IO[str]) -> None:
     """Print the global options, then every command with its one-line summary."""
-    app.parser.print_help(out)
+    from skytells.helptext import conform
+
+    conform(app.parser).print_help(out)
     out.write("\nCommands:\n")
     listing = summaries(app.command_manager)
     width = max((len(name) for name in listing), default=0)
@@ -145,24 +147,20 @@ class HelpCommand(CliffHelpCommand, Command):
             print_command_list(self.app, self.app.stdout)
             return 0
         try:
-            found = self.app.command_manager.find_command(parsed_args.cmd)
+            self.app.command_manager.find_command(parsed_args.cmd)
         except ValueError:
             from skytells.argument_errors import shown
+            from skytells.groups import run_group
+
+            answered = run_group(self.app, parsed_args.cmd)  # "help auth": the group's commands
+            if answered is not None:
+                return answered
 
             matches = self.app.get_fuzzy_matches(parsed_args.cmd[0])
             hint = f"Did you mean: {', '.join(matches)}?" if matches else f"See '{self.app.NAME} help'."
             typed = " ".join(shown(word) for word in parsed_args.cmd)  # a pasted secret is not echoed
             raise UsageError(f"Unknown command {typed!r}.", hint=hint) from None
-        if parsed_args.options:
-            self._help_with_options(*found, parsed_args.options)
-        return super().take_action(parsed_args)
+        from skytells.helptext import print_command_help
 
-    def _help_with_options(self, factory: Any, name: str, _rest: Any, options: list[str]) -> None:
-        """The command's parser shows its help as ``options`` make it (it exits), or reports them as wrong."""
-        import inspect
-
-        from skytells.argument_errors import guard
-
-        kwargs = {"cmd_name": name} if "cmd_name" in inspect.getfullargspec(factory.__init__).args else {}
-        command = factory(self.app, self.app_args, **kwargs)
-        guard(command.get_parser(f"{self.app.NAME} {name}")).parse_args([*options, "--help"])
+        print_command_help(self.app, self.app_args, parsed_args.cmd, self.app.stdout, options=parsed_args.options)
+        return 0

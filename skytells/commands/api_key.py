@@ -30,6 +30,11 @@ def _read_key(terminal: Terminal) -> str:
 class ApiKeySet(Command):
     """Check an inference API key with the server and save it"""
 
+    _epilog = ("The key is read from a hidden prompt on a terminal, otherwise as one line from stdin "
+               "(echo \"$KEY\" | skytells api-key set); never from the command line, where shell history "
+               "and the process list would keep it. It is checked with GET {inference API}/models before "
+               "it is saved.")  # type: ignore[assignment]  # cliff declares it None, and reads a string
+
     def take_action(self, parsed_args: argparse.Namespace) -> int:
         from skytells import settings
         from skytells.inference_api import check_api_key

@@ -75,6 +75,6 @@ def test_json_switch_after_parsing_gets_the_json_defaults(startup_cli):
 def test_completion_lists_every_formatter_option(startup_cli):
     listed = startup_cli.run("complete")
     assert listed.code == 0, listed
-    whoami = next(line for line in listed.stdout.splitlines() if "cmds_whoami=" in line)
+    whoami = next(line for line in listed.stdout.splitlines() if line.strip().startswith("whoami)"))
     for option in ("--format", "--offline", "--noindent", "--prefix", "--max-width", "--print-empty"):
         assert f" {option}" in whoami, whoami

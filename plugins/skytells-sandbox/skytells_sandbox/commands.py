@@ -47,7 +47,7 @@ class Demo(Command):
         parser.add_argument(
             "--keep",
             action="store_true",
-            help="keep the temporary config directory and print its path",
+            help="Keep the temporary config directory and print its path.",
         )
         return parser
 

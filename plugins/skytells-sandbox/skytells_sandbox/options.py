@@ -34,32 +34,32 @@ def add_server_options(parser: argparse.ArgumentParser) -> argparse.ArgumentPars
         "--port",
         type=_non_negative_int,
         default=DEFAULT_PORT,
-        help=f"TCP port on 127.0.0.1 (default {DEFAULT_PORT}; 0 picks a free port)",
+        help=f"TCP port on 127.0.0.1 (default {DEFAULT_PORT}; 0 picks a free port).",
     )
     parser.add_argument(
         "--interval",
         type=_non_negative_int,
         default=5,
-        help="polling interval in seconds announced to clients (default 5)",
+        help="Polling interval in seconds announced to clients (default 5).",
     )
     parser.add_argument(
         "--expires-in",
         type=_non_negative_int,
         default=900,
         dest="expires_in",
-        help="lifetime of a device code in seconds (default 900)",
+        help="Lifetime of a device code in seconds (default 900).",
     )
     parser.add_argument(
         "--auto-approve",
         action="store_true",
         dest="auto_approve",
-        help="approve every device request as soon as it is made",
+        help="Approve every device request as soon as it is made.",
     )
     parser.add_argument(
         "--dialect",
         choices=DIALECTS,
         default="console",
-        help="token endpoint answers: console status codes (default) or RFC 8628 400 bodies",
+        help="Token endpoint answers: console status codes (default) or RFC 8628 400 bodies.",
     )
     parser.add_argument(
         "--slow-down",
@@ -67,18 +67,18 @@ def add_server_options(parser: argparse.ArgumentParser) -> argparse.ArgumentPars
         default=0,
         dest="slow_down",
         metavar="N",
-        help="answer slow_down to the first N polls of each device code (rfc8628 only)",
+        help="Answer slow_down to the first N polls of each device code (rfc8628 only).",
     )
     parser.add_argument(
         "--oidc",
         action="store_true",
-        help="act as an OpenID Connect provider: discovery, the openid scope and userinfo",
+        help="Act as an OpenID Connect provider: discovery, the openid scope and userinfo.",
     )
     parser.add_argument(
         "--no-oauth-metadata",
         action="store_false",
         dest="oauth_metadata",
-        help="answer 404 at /.well-known/oauth-authorization-server (RFC 8414)",
+        help="Answer 404 at /.well-known/oauth-authorization-server (RFC 8414).",
     )
     parser.add_argument(
         "--token-lifetime",
@@ -86,19 +86,19 @@ def add_server_options(parser: argparse.ArgumentParser) -> argparse.ArgumentPars
         default=3600,
         dest="token_lifetime",
         metavar="SECONDS",
-        help="lifetime of a standard-mode access token in seconds (default 3600)",
+        help="Lifetime of a standard-mode access token in seconds (default 3600).",
     )
     parser.add_argument(
         "--client-id",
         action="append",
         dest="client_ids",
         metavar="ID",
-        help=f"register an OAuth client id; repeatable (default {', '.join(DEFAULT_CLIENT_IDS)})",
+        help=f"Register an OAuth client id; repeatable (default {', '.join(DEFAULT_CLIENT_IDS)}).",
     )
     parser.add_argument(
         "--quiet",
         action="store_true",
-        help="do not log one 'METHOD /path STATUS' line per request",
+        help="Do not log one 'METHOD /path STATUS' line per request.",
     )
     return parser
 

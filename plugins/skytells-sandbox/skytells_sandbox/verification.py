@@ -15,6 +15,10 @@ APPROVED_MESSAGE = "Device approved. You can return to your terminal."
 DENIED_MESSAGE = "Request denied. The device was not given access; you can close this page."
 UNKNOWN_MESSAGE = "Unknown or expired code. Run skytells login again to get a new one."
 EXPIRED_MESSAGE = "This code has expired. Run skytells login again to get a new one."
+USED_MESSAGE = (
+    "This code was already used and is no longer valid. "
+    "Run skytells login again if you need a new one."
+)
 BAD_FORMAT_MESSAGE = "Enter the code shown in your terminal, like ABCD-1234."
 
 
@@ -34,13 +38,19 @@ def _expired() -> Response:
     return html_response(410, pages.result_page("Code expired", EXPIRED_MESSAGE, ok=False))
 
 
+def _already_used() -> Response:
+    return html_response(409, pages.result_page("Code already used", USED_MESSAGE, ok=False))
+
+
 def _settled(status: DeviceStatus) -> Response:
-    """The page for a request that no longer waits for a decision."""
-    if status in (DeviceStatus.APPROVED, DeviceStatus.REDEEMED):
-        return _approved()
-    if status is DeviceStatus.DENIED:
-        return _denied()
-    return _expired()
+    """The page for a request that no longer waits for a decision.
+
+    Its outcome is not repeated: "Access granted" for a code typed again would
+    read as a second grant (and tell whoever holds the code what happened).
+    """
+    if status is DeviceStatus.EXPIRED:
+        return _expired()
+    return _already_used()
 
 
 def show_form(ctx: Context, request: Request) -> Response:
@@ -70,9 +80,9 @@ def submit(ctx: Context, request: Request) -> Response:
             return html_response(404, pages.entry_page(user_code, UNKNOWN_MESSAGE))
         return _unknown()
 
+    if device.status is not DeviceStatus.PENDING:  # typed again, or Approve pressed twice
+        return _settled(device.status)
     if action == "continue":
-        if device.status is not DeviceStatus.PENDING:
-            return _settled(device.status)
         page = pages.confirm_page(
             device.user_code, device.client_name, device.scopes, device.form_token
         )

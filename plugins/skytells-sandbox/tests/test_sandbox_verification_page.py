@@ -176,13 +176,15 @@ def test_approving_after_expiry_changes_nothing(sandbox_server, sandbox_http, sa
     assert token_status(sandbox_http, sandbox_server, flow["device_code"]) == 410
 
 
-def test_settled_request_shows_its_outcome(sandbox_server, sandbox_http):
+def test_settled_request_is_reported_as_already_used(sandbox_server, sandbox_http):
     flow = start_flow(sandbox_http, sandbox_server)
     sandbox_server.approve(flow["user_code"])
 
     response = submit(sandbox_http, sandbox_server, code=flow["user_code"], action="continue")
 
-    assert APPROVED_TEXT in response.text
+    assert response.status_code == 409
+    assert "already used" in response.text
+    assert APPROVED_TEXT not in response.text and "Access granted" not in response.text
     assert 'value="approve"' not in response.text
 
 
