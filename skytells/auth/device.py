@@ -25,10 +25,11 @@ def format_time_left(seconds: float) -> str:
 
 
 def show_qr(terminal: Terminal, url: str) -> None:
-    """Print ``url`` as a QR code made of block characters (the code stays shown as text too).
+    """Print ``url`` as a QR code made of block characters; the code and URL follow it as text.
 
-    A URL too long for any QR code gets a one-line note instead: the login
-    goes on with the URL printed above it.
+    They come after it so that on an 80x24 screen the QR code scrolls away
+    first and the code to type stays in sight. A URL too long for any QR code
+    gets a one-line note instead: the login goes on with the URL printed below.
     """
     import io
 
@@ -38,11 +39,11 @@ def show_qr(terminal: Terminal, url: str) -> None:
     try:
         symbol = segno.make(url, error="m", micro=False)
     except segno.DataOverflowError:
-        terminal.line("  (The authorization URL is too long for a QR code; open the URL above instead.)")
+        terminal.line("  (The authorization URL is too long for a QR code; open the URL below instead.)")
         terminal.line()
         return
     symbol.terminal(out=rendering, compact=True, border=2)
-    terminal.line("  Or scan this QR code with your phone:")
+    terminal.line("  Scan this QR code with your phone, or use the code below:")
     for row in rendering.getvalue().splitlines():
         terminal.line("  " + row)
     terminal.line()
@@ -109,15 +110,15 @@ class DeviceAuthenticator(Authenticator):
             authorization = login.device_api.request_device_code(login.client_name, login.scopes)
         started_at = login.clock()
         uri = terminal_safe(authorization.verification_uri, 300)
+        target = authorization.verification_uri_complete or authorization.verification_uri
         terminal.line()
+        if login.options.get("qr") and browser.safe_to_open(target):
+            show_qr(terminal, target)
         terminal.line(f"  Your device code is: {terminal_safe(authorization.user_code, 40)}")
         terminal.line()
         terminal.line("  Open this URL in your browser to authorize:")
         terminal.line(f"  {uri}")
         terminal.line()
-        target = authorization.verification_uri_complete or authorization.verification_uri
-        if login.options.get("qr") and browser.safe_to_open(target):
-            show_qr(terminal, target)
         if not browser.safe_to_open(target):
             terminal.warning("Not opening the browser: the server sent a URL that is not plain https.")
         elif wants_browser(login) and browser.has_display() and not browser.open_browser(target):

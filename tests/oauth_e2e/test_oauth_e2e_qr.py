@@ -1,4 +1,4 @@
-"""``skytells login --qr``: a terminal QR code of ``verification_uri_complete``, the code still as text;
+"""``skytells login --qr``: a terminal QR code of ``verification_uri_complete``, the code as text after it;
 a note instead of the code when the URL is too long for one."""
 
 from __future__ import annotations
@@ -62,7 +62,14 @@ def test_login_qr_draws_the_complete_url_and_keeps_the_code_as_text(oauth_world)
                if line.startswith("  ") and line.strip() and set(line.strip()) <= BLOCKS | {" "}]
     assert len(drawing) >= 10, result.stderr
     assert _modules(drawing) in _symbols(f"{sandbox.url}/device?code={user_code}")
-    assert result.stderr.index("Your device code is") < result.stderr.index(drawing[0])
+    # The code and URL come after the QR code, so an 80x24 screen keeps them in sight while waiting.
+    lines = result.stderr.splitlines()
+    code_at = next(n for n, line in enumerate(lines) if "Your device code is" in line)
+    url_at = next(n for n, line in enumerate(lines) if line.strip().startswith(f"{sandbox.url}/device"))
+    last_row = max(n for n, line in enumerate(lines) if line.strip("\n")[2:] == drawing[-1])
+    waiting_at = lines.index("Waiting for authorization...")
+    assert last_row < code_at < url_at < waiting_at
+    assert waiting_at - code_at < 24 and max(len(line) for line in lines[:waiting_at + 1]) <= 80
     assert sandbox.token_is_active(oauth_world.profile()["token"])
 
 
@@ -76,7 +83,7 @@ def test_login_without_qr_draws_nothing(oauth_world):
 
 # The most bytes a QR code holds at error level M (version 40, byte mode).
 QR_CAPACITY = 2331
-TOO_LONG_NOTE = "  (The authorization URL is too long for a QR code; open the URL above instead.)"
+TOO_LONG_NOTE = "  (The authorization URL is too long for a QR code; open the URL below instead.)"
 
 
 def _url(length: int, filler: str = "x") -> str:

@@ -214,7 +214,7 @@ def test_ctrl_d_at_a_yes_no_question_is_a_no(rel_world: World, rel_sandbox: Sand
 # -- a URL too long for a QR code --------------------------------------------------------------------------
 
 QR_BLOCKS = frozenset("█▀▄ ")
-TOO_LONG_FOR_QR = "(The authorization URL is too long for a QR code; open the URL above instead.)"
+TOO_LONG_FOR_QR = "(The authorization URL is too long for a QR code; open the URL below instead.)"
 
 
 def _qr_drawn(stderr: str) -> bool:
