@@ -48,10 +48,11 @@ class TokenCheck:
     @property
     def summary(self) -> str:
         """How every command shows the status: ``valid, lacks projects.read``, ``invalid (HTTP 401 ...)``."""
-        if not self.detail:
+        detail = self.detail.rstrip(".")
+        if not detail:
             return self.status.value
-        return f"{self.status.value}, {self.detail}" if self.status is TokenStatus.VALID \
-            else f"{self.status.value} ({self.detail})"
+        return f"{self.status.value}, {detail}" if self.status is TokenStatus.VALID \
+            else f"{self.status.value} ({detail})"
 
 
 class ConsoleClient(DeviceGrantClientBase):

@@ -207,11 +207,8 @@ class CredentialService:
 
         if credential.expires_at is not None and now_ms() >= credential.expires_at:
             return TokenCheck(TokenStatus.INVALID, f"expired {local_time(credential.expires_at)}")
-        expiry = f"it expires {local_time(credential.expires_at)}" if credential.expires_at \
-            else "it has no known expiry"
         if "openid" not in (credential.scopes or ()):
-            return TokenCheck(TokenStatus.UNVERIFIED, f"{credential.issuer} cannot be asked without the openid "
-                                                      f"scope; {expiry}")
+            return TokenCheck(TokenStatus.UNVERIFIED, "only its expiry is known: the grant has no openid scope")
         try:
             claims = oauth_client(credential).userinfo(token)
         except AuthError as error:
@@ -219,7 +216,8 @@ class CredentialService:
         except SkytellsError as error:
             return TokenCheck(TokenStatus.UNKNOWN, error.message)
         if not claims:
-            return TokenCheck(TokenStatus.UNVERIFIED, f"{credential.issuer} offers no userinfo endpoint; {expiry}")
+            return TokenCheck(TokenStatus.UNVERIFIED,
+                              f"only its expiry is known: {credential.issuer} has no userinfo endpoint")
         return TokenCheck(TokenStatus.VALID, claims=claims)
 
     def _change_profile(self, change: Callable[[StoredCredentials], Any], *, create: bool) -> Any:

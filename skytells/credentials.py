@@ -24,6 +24,12 @@ def now_ms() -> int:
     return int(time.time() * 1000)
 
 
+def iso_time(milliseconds: object) -> str | None:
+    """An epoch-milliseconds stamp as local ISO 8601 time; None when there is none or it is out of range."""
+    shown = local_time(milliseconds, "")
+    return shown or None
+
+
 def local_time(milliseconds: object, missing: str = "-") -> str:
     """An epoch-milliseconds stamp as local ISO 8601 time; ``missing`` when there is none or it is out of range."""
     import datetime

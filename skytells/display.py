@@ -1,4 +1,12 @@
-"""``ShowOne`` and ``Lister`` whose output formatters are listed from ``skytells.discovery``.
+"""``ShowOne`` and ``Lister``: formatters listed from ``skytells.discovery``, typed cells, safe text.
+
+Commands return typed cells: None for an absent value, a list or tuple for
+a list (scopes), a bool, an ISO 8601 string for a time, or :class:`Shown`
+for a value that the table shows in words. Machine formats (``json``,
+``yaml``) get the values themselves (null, arrays, booleans); the others
+(``table``, ``value``, ``csv``, ``shell``) get the words: ``-`` for an absent
+value, a list joined by commas, ``yes``/``no``, or the cell's own text. This
+is the one place those placeholders are written.
 
 cliff's display commands list their formatter plugins (the
 ``cliff.formatter.*`` entry points, third-party formatters included) through
@@ -20,6 +28,45 @@ from stevedore.extension import Extension, ExtensionManager
 from skytells import discovery, plugins
 from skytells.command_base import Command
 from skytells.sanitize import displayable
+
+#: Formatters that keep values typed; every other formatter shows text.
+MACHINE_FORMATS = frozenset({"json", "yaml"})
+#: How the text formats show an absent value.
+ABSENT = "-"
+
+
+class Shown:
+    """A cell whose machine value is ``value`` and whose text is ``text`` (``Shown(None, "none linked")``)."""
+
+    __slots__ = ("text", "value")
+
+    def __init__(self, value: Any, text: str) -> None:
+        self.value, self.text = value, text
+
+    def __repr__(self) -> str:
+        return f"Shown({self.value!r}, {self.text!r})"
+
+
+def cell(value: Any, *, machine: bool) -> Any:
+    """One cell as a machine format (``machine``) or a text format shows it."""
+    if isinstance(value, Shown):
+        return cell(value.value, machine=True) if machine else value.text
+    if machine:
+        return list(value) if isinstance(value, tuple | list) else value
+    if value is None:
+        return ABSENT
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, tuple | list):
+        return ",".join(str(item) for item in value) if value else ABSENT
+    return value
+
+
+def cells(data: Any, *, machine: bool, rows: bool) -> Any:
+    """Every cell of ``data`` (one record, or with ``rows`` a list of records) as :func:`cell` shows it."""
+    if rows:
+        return [tuple(cell(value, machine=machine) for value in row) for row in data]
+    return tuple(cell(value, machine=machine) for value in data)
 
 
 def formatters(namespace: str) -> ExtensionManager[Any]:
@@ -87,9 +134,12 @@ class _LazyFormatters:
 
     def produce_output(self, parsed_args: argparse.Namespace, column_names: Any, data: Any) -> int:
         check_columns(parsed_args.columns, column_names)
-        # Every display command's cells pass here: stored and server text reaches no formatter raw.
+        # Every display command's cells pass here: typed for json and yaml, words for the others, and no
+        # stored or server text reaches a formatter raw.
+        machine = parsed_args.formatter in MACHINE_FORMATS
+        typed = cells(data, machine=machine, rows=isinstance(self, cliff_lister.Lister))
         return super().produce_output(  # type: ignore[misc,no-any-return]
-            parsed_args, displayable(column_names), displayable(data, shell=parsed_args.formatter == "shell"))
+            parsed_args, displayable(column_names), displayable(typed, shell=parsed_args.formatter == "shell"))
 
 
 class ShowOne(_LazyFormatters, cliff_show.ShowOne, Command):

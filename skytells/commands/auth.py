@@ -7,8 +7,8 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from skytells.command_base import Command
-from skytells.credentials import local_time
-from skytells.display import Lister
+from skytells.credentials import iso_time
+from skytells.display import Lister, Shown
 from skytells.exitcodes import ExitCode
 
 if TYPE_CHECKING:
@@ -40,14 +40,14 @@ class AuthStatus(Lister):
         rows: list[Sequence[Any]] = []
         env_token = settings.credential_from_env("token")
         if env_token:
-            rows.append(("(environment)", "", settings.console_url(), "environment", settings.ENV_TOKEN,
-                         mask(env_token), "unknown", "-", self._status(env_token, None, parsed_args)))
+            rows.append(("(environment)", Shown(False, ""), settings.console_url(), "environment", settings.ENV_TOKEN,
+                         mask(env_token), Shown(None, "unknown"), None, self._status(env_token, None, parsed_args)))
         for name in record.profile_names():
             profile = record.profile(name)
             credential = profile.token_credential() if profile else None
             if credential is None:
                 continue
-            scopes = ",".join(credential.scopes) if credential.scopes else "unknown"
+            scopes = list(credential.scopes) if credential.scopes else Shown(None, "unknown")
             if credential.expires_at is not None and now_ms() >= credential.expires_at:
                 # Only really expired tokens: one that is merely due for refresh is still checked.
                 refreshable = bool(credential.refresh_token and credential.issuer and credential.client_id)
@@ -56,9 +56,10 @@ class AuthStatus(Lister):
                     self.exit_code = max(self.exit_code, ExitCode.AUTH, key=SEVERITY.index)
             else:
                 status = self._status(credential.token, credential, parsed_args)
-            rows.append((name, "*" if name == record.profile_name else "", credential.host or "-",
+            default = name == record.profile_name
+            rows.append((name, Shown(default, "*" if default else ""), credential.host or None,
                          credential.method, credentials.location, mask(credential.token),
-                         scopes, local_time(credential.expires_at), status))
+                         scopes, iso_time(credential.expires_at), status))
         if not rows:
             raise AuthError("You are not logged in with any profile.", hint="Run skytells login.")
         return columns, rows

@@ -42,7 +42,7 @@ def inspect_plugin(ep: EntryPoint) -> tuple[str, str]:
     return description, "loaded"
 
 
-def plugin_rows(groups: Sequence[discovery.Group]) -> Iterator[tuple[str, ...]]:
+def plugin_rows(groups: Sequence[discovery.Group]) -> Iterator[tuple[str | None, ...]]:
     """One row per entry point of ``groups``, including names claimed twice (the loser says so)."""
     from skytells import plugins
 
@@ -63,8 +63,8 @@ def plugin_rows(groups: Sequence[discovery.Group]) -> Iterator[tuple[str, ...]]:
                     description = ""
                     state = (f"unavailable: {name!r} is also provided by "
                              f"{kept.name if kept else keep.value}, which is used")
-                yield (group.label, shown, dist.name if dist else "-", dist.version if dist else "-",
-                       description, state)
+                yield (group.label, shown, dist.name if dist else None, dist.version if dist else None,
+                       description or None, state)
 
 
 class PluginList(Lister):
@@ -78,6 +78,6 @@ class PluginList(Lister):
                          "'failed: ERROR' (the plugin is broken; remove it with pip uninstall DISTRIBUTION).")
         return parser
 
-    def take_action(self, parsed_args: argparse.Namespace) -> tuple[Sequence[str], Iterator[tuple[str, ...]]]:
+    def take_action(self, parsed_args: argparse.Namespace) -> tuple[Sequence[str], Iterator[tuple[str | None, ...]]]:
         groups = [group for group in discovery.GROUPS.values() if parsed_args.group in (None, group.label)]
         return COLUMNS, plugin_rows(groups)

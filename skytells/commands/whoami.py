@@ -7,8 +7,8 @@ import logging
 from collections.abc import Sequence
 from typing import Any
 
-from skytells.credentials import local_time
-from skytells.display import ShowOne
+from skytells.credentials import iso_time
+from skytells.display import Shown, ShowOne
 
 LOG = logging.getLogger(__name__)
 
@@ -53,20 +53,20 @@ class WhoAmI(ShowOne):
 
         rows: dict[str, Any] = {
             "profile": record.profile_name,
-            "token": mask(token.value) or "-",
-            "token_source": token.source or "-",
-            "method": credential.method if credential else ("environment" if token.value else "-"),
-            "scopes": ",".join(credential.scopes) if credential and credential.scopes else "unknown",
-            "saved_at": local_time(record.facts("token").get("saved_at", record.created_at), "unknown")
-            if credential else "-",
-            "expires_at": local_time(credential.expires_at) if credential else "-",
+            "token": mask(token.value) or None,
+            "token_source": token.source or None,
+            "method": credential.method if credential else ("environment" if token.value else None),
+            "scopes": list(credential.scopes) if credential and credential.scopes else Shown(None, "unknown"),
+            "saved_at": Shown(None, "unknown") if credential is None or (saved := iso_time(
+                record.facts("token").get("saved_at", record.created_at))) is None else saved,
+            "expires_at": iso_time(credential.expires_at) if credential else None,
             "server": server,
             "token_status": "not checked (--offline)" if token.value else "not logged in",
-            "project": "none linked",
-            "project_key": mask(access_key.value) or "-",
-            "project_key_source": access_key.source or "-",
-            "api_key": mask(api_key.value) or "-",
-            "api_key_source": api_key.source or "-",
+            "project": Shown(None, "none linked"),
+            "project_key": mask(access_key.value) or None,
+            "project_key_source": access_key.source or None,
+            "api_key": mask(api_key.value) or None,
+            "api_key_source": api_key.source or None,
         }
         if credential and credential.issuer:
             rows["issuer"] = credential.issuer
@@ -76,7 +76,7 @@ class WhoAmI(ShowOne):
         if not parsed_args.offline:
             api = self.context.console(server)
             if token.value is not None:
-                token_value = self._fresh_token(token.value, credential, server, rows)
+                token_value, credential = self._fresh_token(token.value, credential, server, rows)
                 check = credentials.check_token(token_value, credential, api)
                 rows["token_status"] = check.summary
                 self.exit_code = check.status.exit_code
@@ -87,18 +87,18 @@ class WhoAmI(ShowOne):
                 rows["project"] = self._linked_project(api, access_key.value)
         return tuple(rows), tuple(rows.values())
 
-    def _fresh_token(self, token: str, credential: Any, server: str, rows: dict[str, Any]) -> str:
-        """The token to check: refreshed first when the stored one has expired or is about to."""
+    def _fresh_token(self, token: str, credential: Any, server: str, rows: dict[str, Any]) -> tuple[str, Any]:
+        """The token to check and its credential: refreshed first when the stored one has expired or is about to."""
         from skytells.masking import mask
         from skytells.tokens import expires_soon
 
         if credential is None or not expires_soon(credential):
-            return token
+            return token, credential
         active = self.context.credentials.active_token(server=server)
         rows["token"] = mask(active.token)
         if active.credential and active.credential.expires_at:
-            rows["expires_at"] = local_time(active.credential.expires_at)
-        return active.token
+            rows["expires_at"] = iso_time(active.credential.expires_at)
+        return active.token, active.credential or credential
 
     @staticmethod
     def _project_label(project: dict[str, Any]) -> str:

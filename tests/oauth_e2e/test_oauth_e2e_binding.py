@@ -7,8 +7,8 @@ import pytest
 
 @pytest.fixture
 def oauth_two_servers(oauth_world):
-    """Logged in (standard device grant) with sandbox A; sandbox B is another server."""
-    server_a = oauth_world.start_sandbox()
+    """Logged in (standard device grant, OpenID Connect) with sandbox A; sandbox B is another server."""
+    server_a = oauth_world.start_sandbox(oidc=True)
     oauth_world.login(server_a)
     server_b = oauth_world.start_sandbox(use=False)
     return server_a, server_b
@@ -38,8 +38,8 @@ def test_a_profile_talks_to_its_own_server_when_no_url_is_set(oauth_world, oauth
     printed = oauth_world.run("auth", "token", env={"SKYTELLS_API_URL": None})
 
     assert whoami.code == 0, str(whoami)
-    checks = [seen.header("Authorization") for seen in oauth_world.seen(server_a, "/api/v1/cli/projects")]
-    assert checks == [f"Bearer {token}"]
+    checks = [seen.header("Authorization") for seen in oauth_world.seen(server_a, "/oauth/userinfo")]
+    assert checks == [f"Bearer {token}"]  # checked where it was issued
     assert printed.code == 0, str(printed)
     assert printed.stdout == token + "\n"
 

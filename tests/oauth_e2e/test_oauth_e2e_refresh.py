@@ -34,7 +34,7 @@ def _check_rotated(world, sandbox, old_access: str, old_refresh: str) -> dict:
 
 
 def test_whoami_refreshes_an_expired_token_first(oauth_world):
-    sandbox, old_access, old_refresh = _logged_in(oauth_world)
+    sandbox, old_access, old_refresh = _logged_in(oauth_world, oidc=True)
 
     result = oauth_world.run("whoami", "-f", "json")
 
@@ -44,9 +44,10 @@ def test_whoami_refreshes_an_expired_token_first(oauth_world):
     assert oauth_world.refresh_forms(sandbox) == [
         {"grant_type": ["refresh_token"], "refresh_token": [old_refresh], "client_id": ["skytells-cli"]}]
     stored = _check_rotated(oauth_world, sandbox, old_access, old_refresh)
-    # whoami checked the new token, never the dead one.
-    checked = [seen.header("Authorization") for seen in oauth_world.seen(sandbox, "/api/v1/cli/projects")]
+    # whoami checked the new token, never the dead one, where it lives: at the issuer's userinfo.
+    checked = [seen.header("Authorization") for seen in oauth_world.seen(sandbox, "/oauth/userinfo")]
     assert checked == [f"Bearer {stored['token']}"]
+    assert oauth_world.seen(sandbox, "/api/v1/cli/projects") == []
 
 
 def test_auth_token_refreshes_an_expired_token_and_prints_only_the_new_one(oauth_world):

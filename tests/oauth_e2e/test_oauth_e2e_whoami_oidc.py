@@ -46,3 +46,21 @@ def test_whoami_without_openid_asks_no_userinfo(oauth_world):
     shown = json.loads(result.stdout)
     assert "subject" not in shown and "email" not in shown
     assert oauth_world.seen(sandbox, "/oauth/userinfo") == []
+    # The Skytells console does not know a standard provider's token: it is not asked, and whoami says
+    # honestly that only the expiry is known, without failing.
+    assert oauth_world.seen(sandbox, "/api/v1/cli/projects") == []
+    assert shown["token_status"] == "not checked (only its expiry is known: the grant has no openid scope)"
+    assert shown["expires_at"][:4].isdigit()
+
+
+def test_auth_status_and_whoami_judge_a_standard_provider_token_alike(oauth_world):
+    sandbox = oauth_world.start_sandbox(oidc=True)
+    oauth_world.login(sandbox)
+    for expected, code in (("valid", 0), ("invalid", 4)):
+        whoami = oauth_world.run("whoami", "--json")
+        status = oauth_world.run("auth", "status", "-f", "json")
+        assert (whoami.code, status.code) == (code, code), str(whoami) + str(status)
+        shown = json.loads(whoami.stdout)["token_status"]
+        assert shown.split(" (")[0] == expected
+        assert json.loads(status.stdout)[0]["status"] == shown
+        sandbox.revoke(oauth_world.profile()["token"])

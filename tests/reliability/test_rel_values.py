@@ -267,7 +267,7 @@ def test_unusable_facts_count_as_unknown_with_a_warning_in_every_format(rel_worl
         assert not problems(run, 0), run
         assert [run.stderr.count(w) for w in warnings[:len(BAD_FACTS)]] == [1] * len(BAD_FACTS), run
     shown = rel_world.run("whoami", "--offline", "-f", "json").json()
-    assert (shown["method"], shown["scopes"], shown["expires_at"]) == ("unknown", "unknown", "-")
+    assert (shown["method"], shown["scopes"], shown["expires_at"]) == ("unknown", None, None)
     assert shown["saved_at"] == rel_world.run("whoami", "--offline", "-f", "value", "-c", "saved_at").stdout.strip()
     assert rel_world.credentials_bytes() == written
 
