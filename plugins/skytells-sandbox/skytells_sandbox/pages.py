@@ -123,3 +123,14 @@ def result_page(title: str, message: str, ok: bool) -> str:
         '<p><a href="/device">Enter another code</a></p>'
     )
     return _layout(title, content, "result-ok" if ok else "result-error")
+
+
+def console_settings_page(title: str, what: str, admin_path: str) -> str:
+    """The stand-in for a console settings page that the CLI's hints point to (tokens, API keys)."""
+    content = (
+        f"<h1>{escape(title)}</h1>\n"
+        f"<p>On the real console this page creates and revokes {escape(what)}. "
+        f"This sandbox issues them for tests: <code>POST {escape(admin_path)}</code> "
+        "returns a new one.</p>"
+    )
+    return _layout(title, content)

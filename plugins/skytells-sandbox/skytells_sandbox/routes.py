@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from skytells_sandbox import admin, api, discovery, inference, oauth, verification
+from skytells_sandbox import admin, api, console_pages, discovery, inference, oauth, verification
 from skytells_sandbox.context import Context
 from skytells_sandbox.messages import Request, Response, error_response
 
@@ -24,6 +24,8 @@ ROUTES: dict[str, dict[str, Endpoint]] = {
     "/oauth/userinfo": {"GET": oauth.userinfo},
     "/v1/models": {"GET": inference.models},
     "/device": {"GET": verification.show_form, "POST": verification.submit},
+    "/settings/tokens": {"GET": console_pages.tokens},
+    "/settings/api-keys": {"GET": console_pages.api_keys},
     "/_sandbox/tokens": {"POST": admin.create_token},
     "/_sandbox/project-keys": {"POST": admin.create_project_key},
     "/_sandbox/api-keys": {"POST": admin.create_api_key},
