@@ -56,9 +56,13 @@ class ApiKeyStatus(ShowOne):
         from skytells.errors import AuthError
         from skytells.masking import mask
 
-        resolved = self.context.credentials.resolve("api_key")
+        credentials = self.context.credentials
+        resolved = credentials.resolve("api_key")
         if resolved.value is None:
-            raise AuthError("No API key is set.", hint="Run skytells api-key set (or set SKYTELLS_API_KEY).")
+            profile = credentials.profile
+            where, command = (f" in profile {profile!r}", f"skytells --profile {profile} api-key set") if profile \
+                else ("", "skytells api-key set")
+            raise AuthError(f"No API key is set{where}.", hint=f"Run {command} (or set SKYTELLS_API_KEY).")
         return ("api_key", "source"), (mask(resolved.value) or "********", resolved.source)
 
 
