@@ -6,23 +6,11 @@ import sys
 
 import pytest
 
-# The CLI's own main() on a fast clock: a second of sleep takes a millisecond, and the monotonic clock
-# moves only by what was slept, so the flow's intervals and back-off are kept, only quicker.
-FAST_CLOCK = """
-import sys, time
-_now = [time.monotonic()]
-_real_sleep = time.sleep
-def _monotonic():
-    return _now[0]
-def _sleep(seconds):
-    _now[0] += max(seconds, 0.0)
-    _real_sleep(max(seconds, 0.0) / 1000)
-time.monotonic = _monotonic
-time.sleep = _sleep
-from skytells.main import main
-sys.argv[0] = "skytells"
-sys.exit(main(sys.argv[1:]))
-"""
+from tests.reliability.reliability_support import clock_script
+
+# The CLI's own main() on a fast clock: a second of sleep takes a millisecond, so the flow's intervals
+# and back-off are kept, only quicker.
+FAST_CLOCK = clock_script(real_share=0.001)
 
 
 @pytest.mark.parametrize("dialect", ["console", "rfc8628"])

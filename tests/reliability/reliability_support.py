@@ -45,10 +45,11 @@ SHORT_HTTP_TIMEOUT = "0.5"
 #: Terminal controls and bidirectional overrides that server text must never carry to the terminal.
 UNSAFE_OUTPUT = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 
-# The CLI's own main() under a virtual monotonic clock: sleeping advances the clock instead of
-# waiting, so a device flow that polls for 15 minutes ends in about a second of real time.
-# Everything else (sockets, files, the wall clock) is real.
-VIRTUAL_CLOCK = """
+def clock_script(real_share: float = 0.0) -> str:
+    """The CLI's own main() under a virtual monotonic clock: sleeping advances the clock, and waits
+    ``real_share`` of the time for real (0: not at all), so a device flow that polls for 15 minutes
+    ends in about a second. Everything else (sockets, files, the wall clock) is real."""
+    return f"""
 import sys, time
 _now = [time.monotonic()]
 _real_sleep = time.sleep
@@ -56,13 +57,16 @@ def _monotonic():
     return _now[0]
 def _sleep(seconds):
     _now[0] += max(seconds, 0.0)
-    _real_sleep(0)
+    _real_sleep(max(seconds, 0.0) * {real_share!r})
 time.monotonic = _monotonic
 time.sleep = _sleep
 from skytells.main import main
 sys.argv[0] = "skytells"
 sys.exit(main(sys.argv[1:]))
 """
+
+
+VIRTUAL_CLOCK = clock_script()
 # Runs a command with its standard input closed altogether (not merely empty).
 CLOSED_STDIN = "import os, sys; os.close(0); os.execv(sys.argv[1], sys.argv[1:])"
 

@@ -17,6 +17,7 @@ from skytells.errors import NetworkError
 from skytells.exitcodes import ExitCode
 from skytells.protocol.device_grant import DeviceAuthorization, DeviceGrantClient, PollOutcome, PollResult
 from skytells.protocol.device_poller import MAX_FAILED_POLLS, MAX_SLOW_DOWNS, DevicePoller
+from tests.unit.conftest import UnitFakeClock
 
 HOST = "auth.example.test"
 DEVICE_CODE = "dc-0b7e2f4a9c1d3e5f7a9b1c3d5e7f9a1b"
@@ -33,18 +34,7 @@ SLOW_DOWN = PollResult(PollOutcome.SLOW_DOWN)
 APPROVED = PollResult(PollOutcome.APPROVED, access_token="at_" + "5" * 40)
 
 
-class FakeClock:
-    """A monotonic clock that moves only when the poller sleeps."""
-
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        assert seconds > 0
-        self.now += seconds
+FakeClock = UnitFakeClock  # a monotonic clock that moves only when the poller sleeps
 
 
 @dataclass
