@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import stat
@@ -161,7 +162,7 @@ def test_requested_scopes_are_sent_and_stored_beside_the_token(e2e):
 
     shown = e2e.run("whoami", "--json")
     assert shown.code == 0, shown
-    assert '"scopes": "inference,projects.write"' in shown.stdout
+    assert json.loads(shown.stdout)["scopes"] == ["inference", "projects.write"]
     # Without projects.read the server still accepts the token, and says what it lacks.
     assert '"token_status": "valid, lacks projects.read"' in shown.stdout
 
