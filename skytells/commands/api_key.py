@@ -53,12 +53,12 @@ class ApiKeyStatus(ShowOne):
     """Show the inference API key in use (masked) and where it comes from"""
 
     def take_action(self, parsed_args: argparse.Namespace) -> tuple[Sequence[str], Sequence[Any]]:
-        from skytells.errors import AuthError
+        from skytells.errors import NotLoggedInError
         from skytells.masking import mask
 
         resolved = self.context.credentials.resolve("api_key")
         if resolved.value is None:
-            raise AuthError("No API key is set.", hint="Run skytells api-key set (or set SKYTELLS_API_KEY).")
+            raise NotLoggedInError("No API key is set.", hint="Run skytells api-key set (or set SKYTELLS_API_KEY).")
         return ("api_key", "source"), (mask(resolved.value) or "********", resolved.source)
 
 
