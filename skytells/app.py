@@ -1,4 +1,11 @@
-"""The cliff application: global options, logging, error reporting and exit codes."""
+"""The cliff application: global options, logging, error reporting and exit codes.
+
+Every failure of a run is recorded in the run's :class:`~skytells.json_errors.ErrorReport`
+where it is reported: a command's exception (``clean_up``), an argparse usage error (the
+parsers' ``error``), a word that is not a command and the app's own refusals (``refuse``).
+``skytells.main`` writes it as one JSON object on stdout at the end when the command line
+asked for JSON.
+"""
 
 from __future__ import annotations
 
@@ -13,8 +20,9 @@ from skytells.argument_errors import guard, shown
 from skytells.cli_version import __version__
 from skytells.command_manager import LazyCommandManager
 from skytells.context import Context
-from skytells.errors import SkytellsError
+from skytells.errors import SkytellsError, UsageError
 from skytells.exitcodes import ExitCode
+from skytells.json_errors import ErrorReport, wanted
 
 DESCRIPTION = "Sign in to Skytells and manage the credentials of this machine."
 
@@ -85,17 +93,47 @@ class SkytellsApp(App):
         self.command_manager.commands["complete"] = CommandEntryPoint(  # type: ignore[assignment]
             EntryPoint("complete", "skytells.completion:CompleteCommand", COMMANDS))
         self._last_error: BaseException | None = None
+        #: This run's failure, for the JSON error object (``skytells.json_errors``); rebuilt by ``run``.
+        self.error_report = ErrorReport()
         #: What commands share in this run; rebuilt from the global options once they are parsed.
         self.context = Context(stdin=self.stdin, stdout=self.stdout, stderr=self.stderr)
 
     def build_option_parser(self, description: str | None, version: str | None,
                             argparse_kwargs: dict[str, Any] | None = None) -> Any:
         # "skytells" also under ``python -m skytells``, where argv[0] is __main__.py.
-        parser = guard(super().build_option_parser(description, version,
-                                                   {"prog": self.NAME, **(argparse_kwargs or {})}))
+        parser = guard(self._recording(super().build_option_parser(description, version,
+                                                                   {"prog": self.NAME, **(argparse_kwargs or {})})))
         parser.add_argument("--profile", metavar="NAME",
                             help="Use this credentials profile (default: $SKYTELLS_PROFILE, else the default profile).")
+        parser.add_argument("--non-interactive", action="store_true",
+                            help="Never ask a question: a command that would ask fails at once and names the flag "
+                                 "to pass instead (also: SKYTELLS_NONINTERACTIVE=1).")
         return parser
+
+    def _recording(self, parser: Any) -> Any:
+        """Make ``parser``'s usage errors (argparse's exit 2) part of this run's error report; return it.
+
+        Applied before :func:`guard`, so that what is recorded is the message with values masked.
+        """
+        report = parser.error
+
+        def error(message: str) -> Any:
+            self.error_report.record(UsageError(message, hint=f"See '{parser.prog} --help'."))
+            return report(message)
+
+        parser.error = error
+        return parser
+
+    def run(self, argv: list[str]) -> int:
+        """Run the command line ``argv``; whether a failure is reported as JSON is decided here, once."""
+        self.error_report = ErrorReport(wanted(argv))
+        return int(super().run(argv))
+
+    def refuse(self, error: SkytellsError) -> int:
+        """Report ``error`` outside a command: its ``error:`` line on stderr, recorded for JSON; its exit code."""
+        self.stderr.write(f"error: {error}\n")
+        self.error_report.record(error)
+        return int(error.exit_code)
 
     def initialize_app(self, argv: list[str]) -> None:
         from skytells import settings
@@ -107,14 +145,13 @@ class SkytellsApp(App):
             from skytells.values import valid_profile_name
 
             if not valid_profile_name(self.options.profile):
-                self.stderr.write("error: a profile name is 1-64 letters, digits, '-', '_' or '.'.\n")
-                raise SystemExit(ExitCode.USAGE)
+                raise SystemExit(self.refuse(UsageError("A profile name is 1-64 letters, digits, '-', '_' or '.'.")))
             if redaction.shaped_like_credential(self.options.profile):  # never saved as a profile name
-                self.stderr.write("error: --profile was given a credential, not a profile name.\n")
-                raise SystemExit(ExitCode.USAGE)
+                raise SystemExit(self.refuse(UsageError("--profile was given a credential, not a profile name.")))
         self.context = Context(stdin=self.stdin, stdout=self.stdout, stderr=self.stderr,
                                profile=self.options.profile, debug=bool(self.options.debug),
-                               quiet=self.options.verbose_level == 0)
+                               quiet=self.options.verbose_level == 0,
+                               non_interactive=bool(self.options.non_interactive))
 
     def configure_logging(self) -> None:
         from skytells.streams import RedactingStream
@@ -150,7 +187,7 @@ class SkytellsApp(App):
     def prepare_to_run_command(self, cmd: Any) -> None:
         # argparse quotes rejected arguments in its errors; a token typed there must not be echoed.
         build_parser = cmd.get_parser
-        cmd.get_parser = lambda prog_name: guard(build_parser(prog_name))
+        cmd.get_parser = lambda prog_name: guard(self._recording(build_parser(prog_name)))
 
     def run_subcommand(self, argv: list[str]) -> int:
         try:
@@ -185,15 +222,17 @@ class SkytellsApp(App):
         from skytells.sanitize import terminal_safe
 
         word = terminal_safe(shown(argv[0]), 60)
-        self.stderr.write(f"error: '{word}' is not a {self.NAME} command. See '{self.NAME} help'.\n")
+        code = self.refuse(UsageError(f"'{word}' is not a {self.NAME} command. See '{self.NAME} help'."))
         matches = self.get_fuzzy_matches(argv[0]) if not argv[0].startswith("-") else []
         if matches:
             self.stderr.write("Did you mean one of these?\n")
             for match in matches[:5]:
                 self.stderr.write(f"  {match}\n")
-        return int(ExitCode.USAGE)
+        return code
 
     def clean_up(self, cmd: Any, result: int, err: BaseException | None) -> None:
         self._last_error = err
+        if err is not None:  # None after a usage error: the parser recorded it
+            self.error_report.record(err)
         if isinstance(err, KeyboardInterrupt):
             self.stderr.write("\nInterrupted.\n")

@@ -20,6 +20,11 @@ import sys
 from functools import cached_property
 from typing import IO, TYPE_CHECKING
 
+#: Set (to anything but "", "0", "false", "no" or "off") for a run that must never ask a question.
+ENV_NONINTERACTIVE = "SKYTELLS_NONINTERACTIVE"
+#: Values of SKYTELLS_NONINTERACTIVE that leave questions on (any other value turns them off).
+INTERACTIVE_VALUES = ("", "0", "false", "no", "off")
+
 if TYPE_CHECKING:
     from skytells.console_api import ConsoleClient
     from skytells.credential_service import CredentialService
@@ -32,7 +37,7 @@ class Context:
 
     def __init__(self, *, stdin: IO[str] | None = None, stdout: IO[str] | None = None,
                  stderr: IO[str] | None = None, profile: str | None = None, debug: bool = False,
-                 quiet: bool = False) -> None:
+                 quiet: bool = False, non_interactive: bool = False) -> None:
         self.stdin = stdin or sys.stdin
         self.stdout = stdout or sys.stdout
         self.stderr = stderr or sys.stderr
@@ -40,6 +45,9 @@ class Context:
         self.debug = debug
         #: True with ``-q``: the terminal shows no progress, success or detail lines.
         self.quiet = quiet
+        #: True with ``--non-interactive`` or ``SKYTELLS_NONINTERACTIVE``: no question is ever asked; a
+        #: confirmation fails at once naming its flag, and a secret is read from piped stdin only.
+        self.non_interactive = non_interactive or non_interactive_from_env()
         self._profile = profile
 
     @cached_property
@@ -57,7 +65,7 @@ class Context:
         """Where commands print progress and messages (stderr) and ask questions (stdin)."""
         from skytells.ui import Terminal
 
-        return Terminal(stdin=self.stdin, stderr=self.stderr, quiet=self.quiet)
+        return Terminal(stdin=self.stdin, stderr=self.stderr, quiet=self.quiet, non_interactive=self.non_interactive)
 
     @cached_property
     def store(self) -> CredentialStore:
@@ -105,3 +113,13 @@ class Context:
         if root is not None:
             self.terminal.warning(f"The credentials are kept inside the git work tree {root}: keep them out of "
                                   "version control (set SKYTELLS_CONFIG_DIR elsewhere).")
+
+
+def non_interactive_from_env() -> bool:
+    """True when ``SKYTELLS_NONINTERACTIVE`` is set to a value that is not one of :data:`INTERACTIVE_VALUES`.
+
+    Any other value counts, so that a setting such as ``true``, ``1`` or ``ci`` never leaves a run waiting.
+    """
+    import os
+
+    return os.environ.get(ENV_NONINTERACTIVE, "").strip().lower() not in INTERACTIVE_VALUES

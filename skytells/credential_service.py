@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from skytells import settings
 from skytells.credentials import StoredCredentials
-from skytells.errors import AuthError, UsageError
+from skytells.errors import AuthError, ExpiredTokenError, NotLoggedInError, UsageError
 
 if TYPE_CHECKING:
     from skytells.console_api import ConsoleClient, TokenCheck
@@ -142,21 +142,21 @@ class CredentialService:
         """The environment variable that overrides the stored ``field_name`` in this run, if it is set."""
         return settings.CREDENTIAL_ENV[field_name] if settings.credential_from_env(field_name) else None
 
-    def not_logged_in(self) -> AuthError:
+    def not_logged_in(self) -> NotLoggedInError:
         """The error for a run without a user token, naming the profile when one was chosen.
 
         A chosen profile that does not exist is named as such, with the ones that do.
         """
         if not self.profile:
-            return AuthError("You are not logged in.", hint=f"Run skytells login (or set {settings.ENV_TOKEN}).")
+            return NotLoggedInError("You are not logged in.", hint=f"Run skytells login (or set {settings.ENV_TOKEN}).")
         login = f"skytells --profile {self.profile} login"
         record = self.stored()
         if record.profile(self.profile) is None:
             existing = [name for name in record.profile_names()
                          if (profile := record.profile(name)) is not None and not profile.is_empty()]
             known = f" (profiles: {', '.join(existing)})" if existing else " (no profile has credentials yet)"
-            return AuthError(f"There is no profile {self.profile!r}{known}.", hint=f"Run {login} to create it.")
-        return AuthError(f"You are not logged in (profile {self.profile!r}).",
+            return NotLoggedInError(f"There is no profile {self.profile!r}{known}.", hint=f"Run {login} to create it.")
+        return NotLoggedInError(f"You are not logged in (profile {self.profile!r}).",
                          hint=f"Run {login} (or set {settings.ENV_TOKEN}).")
 
     @staticmethod
@@ -186,7 +186,8 @@ class CredentialService:
         if not (refresh and tokens.expires_soon(credential)):
             return tokens.ActiveToken(credential.token, "store", credential)
         if not (credential.refresh_token and credential.issuer and credential.client_id):
-            raise AuthError("The stored token has expired and cannot be refreshed.", hint="Run skytells login again.")
+            raise ExpiredTokenError("The stored token has expired and cannot be refreshed.",
+                                    hint="Run skytells login again.")
         return tokens.refresh_under_lock(self.store, self.profile, credential)
 
     @staticmethod

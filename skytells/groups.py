@@ -60,6 +60,7 @@ def print_group(app: Any, group: Sequence[str], out: IO[str]) -> None:
 def run_group(app: Any, argv: Sequence[str]) -> int | None:
     """Answer a command line that names a group rather than a command; None when it names no group."""
     from skytells.argument_errors import shown
+    from skytells.errors import UsageError
     from skytells.sanitize import terminal_safe
 
     names = [name for name, _ in app.command_manager]
@@ -73,10 +74,9 @@ def run_group(app: Any, argv: Sequence[str]) -> int | None:
     words = " ".join(group)
     typed = terminal_safe(shown(rest[0]), 60)
     if rest[0].startswith("-"):
-        app.stderr.write(f"error: '{app.NAME} {words}' needs a command before {typed}. "
-                         f"See '{app.NAME} {words}'.\n")
-        return int(ExitCode.USAGE)
-    app.stderr.write(f"error: '{typed}' is not a '{app.NAME} {words}' command. See '{app.NAME} {words}'.\n")
+        return int(app.refuse(UsageError(f"'{app.NAME} {words}' needs a command before {typed}. "
+                                         f"See '{app.NAME} {words}'.")))
+    code = int(app.refuse(UsageError(f"'{typed}' is not a '{app.NAME} {words}' command. See '{app.NAME} {words}'.")))
     following = [name[len(words) + 1:] for name in members(names, group)]
     nearest = [name for name in following if name.startswith(rest[0])] or difflib.get_close_matches(
         rest[0], following, n=3, cutoff=0.6)
@@ -84,4 +84,4 @@ def run_group(app: Any, argv: Sequence[str]) -> int | None:
         app.stderr.write("Did you mean one of these?\n")
         for name in nearest[:5]:
             app.stderr.write(f"  {words} {name}\n")
-    return int(ExitCode.USAGE)
+    return code

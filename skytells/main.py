@@ -10,6 +10,9 @@ how a run ends when standard output cannot be written:
 - stdout closed (``>&-``) or otherwise unwritable (a full disk): one
   ``error:`` line on stderr and exit status 1.
 
+A failed run asked for JSON (``--json``, ``-f json``) ends here with its
+error object on stdout (``skytells.json_errors``).
+
 Either way there is no traceback, and file descriptor 1 is pointed at the
 null device so that the interpreter's last flush cannot report the error
 again.
@@ -72,13 +75,16 @@ def _run(args: list[str], own_process: bool) -> int:
             gc.freeze()
             gc.enable()
     try:
-        return app.run(args)
+        code = app.run(args)
     except SystemExit as done:
-        code = done.code
-        return code if isinstance(code, int) else (ExitCode.OK if code is None else ExitCode.FAILURE)
-    except KeyboardInterrupt:
+        status = done.code
+        code = status if isinstance(status, int) else (ExitCode.OK if status is None else ExitCode.FAILURE)
+    except KeyboardInterrupt as interrupt:
         sys.stderr.write("\nInterrupted.\n")
-        return int(ExitCode.INTERRUPTED)
+        app.error_report.record(interrupt)
+        code = ExitCode.INTERRUPTED
+    # The one place a failed run's error object is written (with --json or -f json on the command line).
+    return app.error_report.finish(int(code), sys.stdout)
 
 
 def _program_name() -> str:

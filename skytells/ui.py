@@ -3,6 +3,11 @@
 stdout is kept for command output that scripts read. Animation happens only
 when stderr is a terminal; without one, each activity is one plain line.
 rich is imported only when there is a terminal to animate.
+
+Every question goes through :class:`Terminal`, so a non-interactive run
+(``--non-interactive``, ``SKYTELLS_NONINTERACTIVE``) is decided here: a
+confirmation fails at once naming the flag that proceeds without it, and a
+secret is read only from a piped stdin, never waited for at a terminal.
 """
 
 from __future__ import annotations
@@ -14,7 +19,7 @@ import sys
 from collections.abc import Callable, Iterator
 from typing import IO, Any
 
-from skytells.errors import UsageError
+from skytells.errors import CancelledError, NonInteractiveError, UsageError
 from skytells.redaction import registered
 
 #: The longest line, in characters, read from a prompt or stdin. Tokens and keys are far shorter;
@@ -32,12 +37,15 @@ def _is_tty(stream: IO[Any]) -> bool:
 class Terminal:
     """The person's side of the conversation: stderr for messages, stdin for answers."""
 
-    def __init__(self, stdin: IO[str] | None = None, stderr: IO[str] | None = None, *, quiet: bool = False) -> None:
+    def __init__(self, stdin: IO[str] | None = None, stderr: IO[str] | None = None, *, quiet: bool = False,
+                 non_interactive: bool = False) -> None:
         # With file descriptor 0 closed (``cmd <&-``) sys.stdin is None: read it as empty.
         self.stdin = stdin or sys.stdin or io.StringIO()
         self.stderr = stderr if stderr is not None else sys.stderr
-        #: A person can answer prompts (stdin is a terminal).
-        self.can_prompt = _is_tty(self.stdin)
+        #: No question is ever asked (``--non-interactive``, ``SKYTELLS_NONINTERACTIVE``), terminal or not.
+        self.non_interactive = non_interactive
+        #: A person can answer prompts (stdin is a terminal, and the run is not non-interactive).
+        self.can_prompt = _is_tty(self.stdin) and not non_interactive
         #: Spinners and colour are wanted (stderr is a terminal that is not "dumb").
         self.animate = _is_tty(self.stderr) and os.environ.get("TERM") != "dumb"
         #: ``-q``: progress, success and detail lines are not shown; instructions, warnings and errors are.
@@ -110,8 +118,19 @@ class Terminal:
         ``prompt`` is the question asked at a terminal. Returns the secret
         stripped of surrounding white space; see :meth:`ask_secret` and
         :meth:`read_line` for the refusals (UsageError, exit 2).
+
+        In a non-interactive run the secret is one line of stdin; a terminal
+        on stdin is refused at once (NonInteractiveError, exit 2) rather than
+        read without a prompt, which would wait for nobody, and echo the
+        secret if somebody typed it.
         """
-        return self.ask_secret(prompt) if self.can_prompt else self.read_line(what)
+        if self.can_prompt:
+            return self.ask_secret(prompt)
+        if self.non_interactive and _is_tty(self.stdin):
+            raise NonInteractiveError(f"Not asking for the {what}: this run is non-interactive "
+                                      "(--non-interactive or SKYTELLS_NONINTERACTIVE).",
+                                      hint="Pipe it on standard input instead.")
+        return self.read_line(what)
 
     def ask_secret(self, prompt: str) -> str:
         """Ask for a secret without echoing it (requires a terminal); the answer, stripped.
@@ -122,21 +141,25 @@ class Terminal:
         """
         answer = self._read_hidden(f"{prompt}: ")
         if answer is None:
-            raise UsageError("Cancelled at the prompt (end of input).")
+            raise CancelledError("Cancelled at the prompt (end of input).")
         answer = answer.strip()
         if not answer:
             raise UsageError("Nothing entered.")
         return registered(answer)
 
-    def confirm(self, question: str, *, refuse_without_terminal: str | None = None) -> bool:
+    def confirm(self, question: str, *, flag: str | None = None, refuse_without_terminal: str | None = None) -> bool:
         """Ask a yes/no question (default no); the end of input (Ctrl-D) is a no.
 
-        Without a terminal, raise UsageError with ``refuse_without_terminal``
-        as the hint (naming the flag to use) instead of waiting for an answer.
+        ``flag`` is the option that answers yes without asking (``--force``):
+        without a terminal, or in a non-interactive run, the question is not
+        asked and NonInteractiveError (a UsageError, exit 2) says to pass it.
+        ``refuse_without_terminal``, a whole hint, replaces the one built from
+        ``flag`` (kept for plugins that pass it).
         """
         if not self.can_prompt:
-            raise UsageError(f"{question.rstrip('?')}: cannot ask without a terminal.",
-                             hint=refuse_without_terminal)
+            why = "this run is non-interactive" if self.non_interactive else "cannot ask without a terminal"
+            hint = refuse_without_terminal or (f"Pass {flag} to go ahead without the question." if flag else None)
+            raise NonInteractiveError(f"{question.rstrip('?')}: {why}.", hint=hint)
         self.stderr.write(f"{question} [y/N] ")
         self.stderr.flush()
         try:

@@ -53,7 +53,7 @@ class ApiKeyStatus(ShowOne):
     """Show the inference API key in use (masked) and where it comes from"""
 
     def take_action(self, parsed_args: argparse.Namespace) -> tuple[Sequence[str], Sequence[Any]]:
-        from skytells.errors import AuthError
+        from skytells.errors import NotLoggedInError
         from skytells.masking import mask
 
         credentials = self.context.credentials
@@ -62,7 +62,7 @@ class ApiKeyStatus(ShowOne):
             profile = credentials.profile
             where, command = (f" in profile {profile!r}", f"skytells --profile {profile} api-key set") if profile \
                 else ("", "skytells api-key set")
-            raise AuthError(f"No API key is set{where}.", hint=f"Run {command} (or set SKYTELLS_API_KEY).")
+            raise NotLoggedInError(f"No API key is set{where}.", hint=f"Run {command} (or set SKYTELLS_API_KEY).")
         return ("api_key", "source"), (mask(resolved.value) or "********", resolved.source)
 
 

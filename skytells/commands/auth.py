@@ -31,7 +31,7 @@ class AuthStatus(Lister):
     def take_action(self, parsed_args: argparse.Namespace) -> tuple[Sequence[str], list[Sequence[Any]]]:
         from skytells import settings
         from skytells.credentials import now_ms
-        from skytells.errors import AuthError
+        from skytells.errors import NotLoggedInError
         from skytells.masking import mask
 
         credentials = self.context.credentials
@@ -61,7 +61,7 @@ class AuthStatus(Lister):
                          credential.method, credentials.location, mask(credential.token),
                          scopes, iso_time(credential.expires_at), status))
         if not rows:
-            raise AuthError("You are not logged in with any profile.", hint="Run skytells login.")
+            raise NotLoggedInError("You are not logged in with any profile.", hint="Run skytells login.")
         return columns, rows
 
     def _status(self, token: str, credential: Credential | None, parsed_args: argparse.Namespace) -> str:

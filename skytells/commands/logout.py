@@ -30,7 +30,7 @@ class Logout(Command):
         else:
             if not parsed_args.force and not terminal.confirm(
                 f"Log out and remove the stored token ({mask(credential.token)})?",
-                refuse_without_terminal="Pass --force to log out without a terminal.",
+                flag="--force",
             ):
                 terminal.detail("Nothing changed.")
                 return 0

@@ -13,7 +13,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
-from skytells.errors import AuthError, NetworkError, ServerError
+from skytells.errors import AccessDeniedError, ExpiredTokenError, NetworkError, ServerError
 from skytells.protocol.device_grant import DeviceAuthorization, DeviceGrantClient, PollOutcome, PollResult
 
 SLOW_DOWN_STEP = 5.0
@@ -24,13 +24,13 @@ MAX_FAILED_POLLS = 6
 TICK = 1.0
 
 
-def expired_error(expires_in: float, problem: str = "") -> AuthError:
+def expired_error(expires_in: float, problem: str = "") -> ExpiredTokenError:
     """The seed page's "Device code expired" advice, with the failure that was still going on, if any."""
     minutes = max(1, round(expires_in / 60))
     window = "1 minute" if minutes == 1 else f"{minutes} minutes"
     still = f" (the last attempt failed: {problem.rstrip('.')})" if problem else ""
-    return AuthError(f"Device code expired: the browser authorization was not completed within {window}{still}.",
-                     hint="Run skytells login again.")
+    return ExpiredTokenError("Device code expired: the browser authorization was not completed within "
+                             f"{window}{still}.", hint="Run skytells login again.")
 
 
 def gone_error(failures: int, problem: str) -> NetworkError:
@@ -52,7 +52,7 @@ class DevicePoller:
     def wait_for_token(self, authorization: DeviceAuthorization, *, started_at: float | None = None,
                        on_tick: Callable[[float], None] = lambda _left: None,
                        on_problem: Callable[[str], None] = lambda _text: None) -> PollResult:
-        """Return the approved poll result, or raise AuthError (denied, expired), ServerError or NetworkError.
+        """Return the approved poll result, or raise AccessDeniedError, ExpiredTokenError, ServerError or NetworkError.
 
         ``on_tick`` receives the seconds left before the code expires, about
         once a second; ``on_problem`` receives a message when transient
@@ -73,8 +73,8 @@ class DevicePoller:
             if outcome is PollOutcome.APPROVED:
                 return result
             if outcome is PollOutcome.DENIED:
-                raise AuthError("Authorization was denied in the browser; nothing was saved.",
-                                hint="Run skytells login again to retry.")
+                raise AccessDeniedError("Authorization was denied in the browser; nothing was saved.",
+                                        hint="Run skytells login again to retry.")
             if outcome is PollOutcome.EXPIRED:
                 raise expired_error(authorization.expires_in)
             if outcome in (PollOutcome.PENDING, PollOutcome.SLOW_DOWN):  # the server answers again

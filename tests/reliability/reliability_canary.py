@@ -112,7 +112,7 @@ def secret_canary(world: World, sandbox: Sandbox) -> CanaryReport:
             ((*flags, "login", "--scopes", work_token), None, None, 2),
             ((*flags, "login", "--method", work_token), None, None, 2),
             ((*flags, "help", work_token), None, None, 2),
-            ((*flags, "whoami", "-c", work_token), None, None, 1),
+            ((*flags, "whoami", "-c", work_token), None, None, 2),  # an unknown column is a usage error
             # Credentials from the environment.
             ((*flags, "whoami"), None, {"SKYTELLS_TOKEN": secret(sandbox.issue_token())}, 0),
             ((*flags, "auth", "status"), None, {"SKYTELLS_TOKEN": secret(sandbox.issue_token())}, 0),

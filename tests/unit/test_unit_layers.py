@@ -34,7 +34,7 @@ LAYERS: dict[str, tuple[str, ...]] = {
     # The person's side: commands, login methods, plugins, what commands share, output.
     "presentation": ("ui", "browser", "display", "argument_errors", "command_base", "command_manager", "help",
                      "discovery", "plugins", "credential_service", "context", "session", "doctor",
-                     "groups", "helptext", "completion",
+                     "groups", "helptext", "completion", "json_errors",
                      "auth", "auth.base", "auth.device", "auth.token", "auth.registry",
                      "commands", "commands.api_key", "commands.auth", "commands.doctor", "commands.link",
                      "commands.login", "commands.logout", "commands.plugin_list", "commands.whoami"),
