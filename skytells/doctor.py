@@ -232,6 +232,15 @@ def check_file_store(store: FileStore) -> list[Finding]:
     return findings + check_lock_file(store.directory / LOCK_NAME)
 
 
+def _store_choice_readable() -> bool:
+    """Whether the setting that names the store can be read (a named store may still be unusable)."""
+    try:
+        settings.credential_store_name()
+    except SkytellsError:
+        return False
+    return True
+
+
 def run_checks(context: Context, *, offline: bool = False) -> list[Finding]:
     """Every check, in report order; the file checks only when the file store is the one in use."""
     from skytells.stores.file import FileStore
@@ -242,6 +251,8 @@ def run_checks(context: Context, *, offline: bool = False) -> list[Finding]:
         findings += check_file_store(store)
     elif store is not None:
         findings += check_other_store(store)
+    elif not _store_choice_readable():  # config.json unusable: the default store's file is still checked
+        findings += check_file_store(FileStore())
     findings += check_git(settings.config_dir())
     findings += check_environment()
     if not offline:
