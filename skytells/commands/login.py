@@ -182,7 +182,8 @@ class Login(Command):
         try:
             return self.device_step(steps, authenticator_class, values, scopes, parsed_args)
         except (SkytellsError, KeyboardInterrupt) as error:  # the final event; the app still reports it on stderr
-            self.emit(error_event(error))
+            if steps.reports_errors:
+                self.emit(error_event(error))
             raise
 
     def device_step(self, steps: DeviceSteps, authenticator_class: Any, values: dict[str, Any],
@@ -344,6 +345,11 @@ class DeviceSteps:
     def machine(self) -> bool:
         """True when stdout carries JSON (and errors are reported there too)."""
         return self.json or self.request or self.check or self.wait
+
+    @property
+    def reports_errors(self) -> bool:
+        """True when a failure is reported on stdout too: with --json, and by --request (which always prints)."""
+        return self.json or self.request
 
     @classmethod
     def of(cls, authenticator_class: type, values: dict[str, Any]) -> DeviceSteps:
