@@ -9,7 +9,8 @@ format what it answers; none of them edits a stored record itself. It owns
 - the user token in effect, bound to its server and refreshed under the
   store's lock when it is about to expire (``skytells.tokens``);
 - every change: saving a token or a key, removing one, switching the default
-  profile, each one read-modify-write under the store's lock.
+  profile, keeping a pending device login (``login --request``), each one
+  read-modify-write under the store's lock.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from skytells.errors import AuthError, ExpiredTokenError, NotLoggedInError, Usag
 
 if TYPE_CHECKING:
     from skytells.console_api import ConsoleClient, TokenCheck
-    from skytells.credentials import Credential
+    from skytells.credentials import Credential, PendingLogin
     from skytells.stores.base import CredentialStore
     from skytells.tokens import ActiveToken
 
@@ -246,6 +247,35 @@ class CredentialService:
         Returns False when there was nothing to remove.
         """
         return bool(self._change_profile(lambda target: target.remove(field_name), create=False))
+
+    def pending_login(self) -> PendingLogin | None:
+        """The chosen profile's pending device login (started by ``login --request``), or None."""
+        return self.profile_record().pending_login()
+
+    def save_pending_login(self, pending: PendingLogin) -> None:
+        """Keep ``pending`` as the chosen profile's pending login, replacing any earlier one."""
+        self._change_profile(lambda target: target.set_pending_login(pending), create=True)
+
+    def update_pending_login(self, pending: PendingLogin) -> bool:
+        """Store what a poll learnt about ``pending`` (its interval, the next poll), unless it was replaced meanwhile.
+
+        Returns False when the profile's pending login is no longer the one
+        for ``pending.device_code`` (another ``login --request`` ran): that one is kept.
+        """
+        def change(target: StoredCredentials) -> bool:
+            if not target.remove_pending_login(pending.device_code):
+                return False
+            target.set_pending_login(pending)
+            return True
+
+        return bool(self._change_profile(change, create=False))
+
+    def remove_pending_login(self, device_code: str | None = None) -> bool:
+        """Forget the chosen profile's pending login (only the one for ``device_code``, when given).
+
+        Returns False when there was none (or it was another one).
+        """
+        return bool(self._change_profile(lambda target: target.remove_pending_login(device_code), create=False))
 
     def switch_default(self, name: str) -> None:
         """Make profile ``name`` the default (its credentials move to the official fields)."""

@@ -118,6 +118,119 @@ _CREDENTIAL_CHECKS: tuple[tuple[str, Callable[[object], Any]], ...] = (
 )
 
 
+#: The profile field (beside the official ones) holding a device login started by ``login --request``.
+PENDING_LOGIN_FIELD = "pending_login"
+#: The longest device code kept (what ``skytells.protocol.device_grant`` accepts from a server).
+MAX_DEVICE_CODE = 4096
+
+
+def _seconds_fact(value: object) -> float:
+    """A polling interval: a number of seconds from 1 to 3600."""
+    number = values.real(value)
+    if number is None or not 1 <= number <= 3600:
+        raise values.BadValue("is not a number of seconds from 1 to 3600")
+    return number
+
+
+def _flag(value: object) -> bool:
+    if not isinstance(value, bool):
+        raise values.BadValue("is not true or false")
+    return value
+
+
+#: Each field of a pending login, with its check; the ones in _PENDING_REQUIRED must be there.
+_PENDING_CHECKS: dict[str, Callable[[object], Any]] = {
+    "device_code": lambda value: values.text_fact(value, limit=MAX_DEVICE_CODE),
+    "user_code": lambda value: values.text_fact(value, limit=64),
+    "verification_uri": values.text_fact,
+    "verification_uri_complete": values.text_fact,
+    "server": values.text_fact,
+    "scopes": values.scope_list,
+    "scopes_requested": _flag,
+    "interval": _seconds_fact,
+    "requested_at": values.epoch_ms,
+    "expires_at": values.epoch_ms,
+    "not_before": values.epoch_ms,
+    "issuer": values.text_fact,
+    "client_id": values.text_fact,
+    "token_endpoint": values.text_fact,
+}
+_PENDING_REQUIRED = ("device_code", "user_code", "verification_uri", "server", "scopes", "interval",
+                     "requested_at", "expires_at", "not_before")
+
+
+@dataclass(frozen=True)
+class PendingLogin:
+    """A device authorization started by ``skytells login --request`` and not yet finished.
+
+    It is a secret (``device_code`` redeems the token once approved): it is
+    kept in the credential store like a token, under
+    :data:`PENDING_LOGIN_FIELD` of its profile, and left out of ``repr``.
+    ``server`` is the console the token will be for; ``issuer``,
+    ``client_id`` and ``token_endpoint`` are set together for a standard
+    provider (``--issuer``). Times are epoch milliseconds: ``not_before`` is
+    the earliest moment the token endpoint may be polled again.
+    """
+
+    device_code: str = field(repr=False)
+    user_code: str
+    verification_uri: str
+    server: str
+    scopes: tuple[str, ...]
+    interval: float
+    requested_at: int
+    expires_at: int
+    not_before: int
+    verification_uri_complete: str | None = None
+    scopes_requested: bool = False
+    issuer: str | None = None
+    client_id: str | None = None
+    token_endpoint: str | None = None
+
+    def __post_init__(self) -> None:
+        """Refuse a pending login that could not be stored and read back (the same checks as the store's)."""
+        for name, check in _PENDING_CHECKS.items():
+            value = getattr(self, name)
+            if value is None and name not in _PENDING_REQUIRED:
+                continue
+            try:
+                object.__setattr__(self, name, check(value))
+            except values.BadValue as problem:
+                raise values.BadValue(f"has a {name!r} that {problem}") from None
+        standard = (self.issuer, self.client_id, self.token_endpoint)
+        if any(standard) and not all(standard):
+            raise values.BadValue("names only some of 'issuer', 'client_id' and 'token_endpoint'")
+        if not self.requested_at < self.expires_at:
+            raise values.BadValue("expires before it was requested")
+
+    @property
+    def lifetime(self) -> float:
+        """Seconds the device code lives, as the server announced."""
+        return (self.expires_at - self.requested_at) / 1000
+
+    @classmethod
+    def from_document(cls, data: object) -> PendingLogin:
+        """Read a stored pending login; BadValue (completing "the field ...") when it is not one."""
+        if not isinstance(data, dict):
+            raise values.BadValue("is not an object")
+        unknown = sorted(set(data) - set(_PENDING_CHECKS))
+        if unknown:
+            raise values.BadValue(f"has a field this version does not know ({terminal_safe(unknown[0], 40)!r})")
+        missing = [name for name in _PENDING_REQUIRED if data.get(name) is None]
+        if missing:
+            raise values.BadValue(f"lacks {missing[0]!r}")
+        return cls(**{name: value for name, value in data.items() if value is not None})
+
+    def to_document(self) -> dict[str, Any]:
+        """The JSON object the store keeps (absent facts are left out)."""
+        document: dict[str, Any] = {}
+        for name in _PENDING_CHECKS:
+            value = getattr(self, name)
+            if value is not None:
+                document[name] = list(value) if isinstance(value, tuple) else value
+        return document
+
+
 @dataclass
 class StoredCredentials:
     """The contents of the credential store: the default profile, and the others.
@@ -128,7 +241,11 @@ class StoredCredentials:
     facts this CLI adds (scopes, method, host, expiry, when saved), keyed by
     credential field. ``profiles`` holds the other profiles, each of the same
     shape; ``profile_name`` names the default one. ``extra`` keeps every
-    top-level field this version does not know, so saving never drops them.
+    top-level field this version does not know, so saving never drops them,
+    and the profile's pending device login (:data:`PENDING_LOGIN_FIELD`, a
+    JSON object the store's parser checks; see :meth:`pending_login`): kept
+    there, the store persists it, and redacts its ``device_code``, exactly as
+    it does every other field of the profile.
     """
 
     token: str | None = field(default=None, repr=False)
@@ -173,7 +290,13 @@ class StoredCredentials:
         for attr in (*SECRET_FIELDS, "created_at", "meta"):
             setattr(previous, attr, getattr(self, attr))
             setattr(self, attr, getattr(chosen, attr))
-        if not previous.is_empty() or previous.meta:
+        # A pending login belongs to its profile, not to the top level of the file (where the default's sits).
+        pending = self.extra.pop(PENDING_LOGIN_FIELD, None)
+        if pending is not None:
+            previous.extra[PENDING_LOGIN_FIELD] = pending
+        if PENDING_LOGIN_FIELD in chosen.extra:
+            self.extra[PENDING_LOGIN_FIELD] = chosen.extra[PENDING_LOGIN_FIELD]
+        if not previous.is_empty() or previous.meta or previous.extra:
             self.profiles[previous.profile_name] = previous
         self.profile_name = name
 
@@ -218,6 +341,34 @@ class StoredCredentials:
             issuer=facts.get("issuer"),
             client_id=facts.get("client_id"),
         )
+
+    def pending_login(self) -> PendingLogin | None:
+        """The device login this profile started with ``login --request``, or None.
+
+        The store's parser has checked it; a record built otherwise that holds
+        an unusable one raises StoreError.
+        """
+        data = self.extra.get(PENDING_LOGIN_FIELD)
+        if data is None:
+            return None
+        try:
+            return PendingLogin.from_document(data)
+        except values.BadValue as problem:
+            raise StoreError(f"The stored pending login {problem}.", hint="Run skytells login --request again.") \
+                from None
+
+    def set_pending_login(self, pending: PendingLogin) -> None:
+        """Keep ``pending`` as this profile's pending login, replacing any earlier one."""
+        self.extra[PENDING_LOGIN_FIELD] = pending.to_document()
+
+    def remove_pending_login(self, device_code: str | None = None) -> bool:
+        """Forget the pending login (only the one for ``device_code``, when given). True if one was removed."""
+        data = self.extra.get(PENDING_LOGIN_FIELD)
+        if data is None or (device_code is not None
+                            and not (isinstance(data, dict) and data.get("device_code") == device_code)):
+            return False
+        del self.extra[PENDING_LOGIN_FIELD]
+        return True
 
     def set_secret(self, name: str, value: str, **facts: Any) -> None:
         """Store ``access_key`` or ``api_key`` with the facts known about it."""

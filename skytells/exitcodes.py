@@ -13,6 +13,8 @@ class ExitCode(IntEnum):
     USAGE = 2
     #: Authentication required, denied, expired or invalid.
     AUTH = 4
+    #: Not finished yet, try again later (sysexits' EX_TEMPFAIL): ``login --check`` before the approval.
+    TEMPFAIL = 75
     #: Interrupted by Ctrl-C (128 + SIGINT).
     INTERRUPTED = 130
     #: The reader of standard output went away (128 + SIGPIPE); nothing more is printed.

@@ -105,6 +105,9 @@ class LoginContext:
     oauth: DeviceGrantClient | None = None
     issuer: str | None = None
     client_id: str | None = None
+    #: Where a method reports the steps of its flow as JSON-shaped events (``login --json``); None: nobody listens.
+    #: The device flow reports ``authorization_pending``; the login command reports the outcome.
+    events: Callable[[dict[str, Any]], None] | None = None
 
     @property
     def device_api(self) -> DeviceGrantClient:

@@ -167,45 +167,217 @@ class Login(Command):
         return parser
 
     def take_action(self, parsed_args: argparse.Namespace) -> int:
-        from skytells import settings
         from skytells.auth import registry
-        from skytells.auth.base import LoginContext
-        from skytells.cli_version import __version__
-        from skytells.masking import mask
         from skytells.scopes import parse_scopes
 
         scopes = parse_scopes(parsed_args.scopes)
         authenticator_class = registry.get(chosen_method(parsed_args))
         # Bad option values stop here, before the store is opened.
         values = option_values(authenticator_class.options, parsed_args)
+        steps = DeviceSteps.of(authenticator_class, values)
+        if not steps.machine:
+            return self.log_in(authenticator_class, values, scopes, parsed_args, events=None)
+        from skytells.errors import SkytellsError
+
+        try:
+            return self.device_step(steps, authenticator_class, values, scopes, parsed_args)
+        except (SkytellsError, KeyboardInterrupt) as error:  # the final event; the app still reports it on stderr
+            if steps.reports_errors:
+                self.emit(error_event(error))
+            raise
+
+    def device_step(self, steps: DeviceSteps, authenticator_class: Any, values: dict[str, Any],
+                    scopes: tuple[str, ...], parsed_args: argparse.Namespace) -> int:
+        """``login --json``, ``--request``, ``--check`` (the device method's steps for programs)."""
+        from skytells.errors import UsageError
+
+        if steps.request and steps.check:
+            raise UsageError("--request and --check cannot be used together.",
+                             hint="Start with --request, then finish with --check.")
+        if steps.wait and not steps.check:
+            raise UsageError("--wait goes with --check.", hint="Run skytells login --check --wait.")
+        if steps.check:
+            return self.check(wait=steps.wait, report=steps.json)
+        if steps.request:
+            return self.request(values, scopes, parsed_args)
+        return self.log_in(authenticator_class, values, scopes, parsed_args, events=self.emit)
+
+    def emit(self, event: dict[str, Any]) -> None:
+        """Write one JSON object as one line of stdout, at once (a program reads it as it comes)."""
+        import json
+
+        stdout = self.context.stdout
+        stdout.write(json.dumps(event) + "\n")
+        stdout.flush()
+
+    def keep_existing(self, parsed_args: argparse.Namespace) -> bool:
+        """True when the person chose to keep the token already stored (asked on a terminal, unless --force)."""
+        from skytells.masking import mask
+
         terminal, credentials = self.context.terminal, self.context.credentials
         # An unreadable store stops here, before anyone signs in.
         existing = credentials.profile_record()
-        if existing.token and not parsed_args.force:
-            where = f" in profile {credentials.profile!r}" if credentials.profile else ""
-            question = f"You are already logged in{where} ({mask(existing.token)}). Replace the stored token?"
-            if terminal.can_prompt:
-                if not terminal.confirm(question):
-                    terminal.detail("Nothing changed.")
-                    return 0
-            else:
-                terminal.detail("Replacing the stored token after a successful login.")
+        if not existing.token or parsed_args.force:
+            return False
+        where = f" in profile {credentials.profile!r}" if credentials.profile else ""
+        question = f"You are already logged in{where} ({mask(existing.token)}). Replace the stored token?"
+        if terminal.can_prompt:
+            if not terminal.confirm(question):
+                terminal.detail("Nothing changed.")
+                return True
+        else:
+            terminal.detail("Replacing the stored token after a successful login.")
+        return False
+
+    def login_context(self, values: dict[str, Any], scopes: tuple[str, ...], parsed_args: argparse.Namespace,
+                      events: Any = None) -> Any:
+        """The LoginContext of this run (``skytells.auth.base``)."""
+        from skytells import settings
+        from skytells.auth.base import LoginContext
+        from skytells.cli_version import __version__
 
         server = settings.console_url()
-        context = LoginContext(
-            terminal=terminal,
+        return LoginContext(
+            terminal=self.context.terminal,
             api=self.context.console(server),
             server=server,
             scopes=scopes,
             scopes_requested=parsed_args.scopes is not None,
             options=values,
             client_name=f"Skytells CLI v{__version__}",
+            events=events,
         )
-        credential = authenticator_class().authenticate(context)
+
+    def log_in(self, authenticator_class: Any, values: dict[str, Any], scopes: tuple[str, ...],
+               parsed_args: argparse.Namespace, events: Any) -> int:
+        """The whole login: the method signs in, the token is saved (``events``: report it as JSON lines)."""
+        if self.keep_existing(parsed_args):
+            if events is not None:
+                events(KEPT_EVENT)
+            return 0
+        credentials = self.context.credentials
+        credential = authenticator_class().authenticate(self.login_context(values, scopes, parsed_args, events))
         credentials.save_token(credential)
+        self.report_saved(credential, report=events is not None)
+        return 0
+
+    def report_saved(self, credential: Any, *, report: bool) -> None:
+        """Tell the person the token was saved; with ``report``, the ``authenticated`` event too."""
+        credentials = self.context.credentials
         self.context.report_change("Authenticated successfully!", f"Credentials saved to {credentials.where}",
                                    field="token")
+        if report:
+            from skytells.auth.device import authenticated_event
+
+            self.emit(authenticated_event(credential, credentials.profile or credentials.stored().profile_name))
+
+    def next_command(self) -> str:
+        """The command that finishes a pending login of this profile."""
+        profile = self.context.credentials.profile
+        return f"skytells --profile {profile} login --check" if profile else "skytells login --check"
+
+    def request(self, values: dict[str, Any], scopes: tuple[str, ...], parsed_args: argparse.Namespace) -> int:
+        """``login --request``: start a device authorization, keep it, print it, return."""
+        from skytells.auth import device
+
+        if self.keep_existing(parsed_args):
+            self.emit(KEPT_EVENT)
+            return 0
+        login, authorization, expires_at = device.start(self.login_context(values, scopes, parsed_args))
+        pending = device.pending_login(login, authorization, expires_at)
+        self.context.credentials.save_pending_login(pending)
+        terminal = self.context.terminal
+        if not terminal.quiet:
+            device.show_authorization(login, authorization, open_browser=False)
+            terminal.detail(f"Once it is approved, run: {self.next_command()}")
+        self.emit({**device.pending_event(authorization, expires_at), "next": self.next_command()})
         return 0
+
+    def check(self, *, wait: bool, report: bool) -> int:
+        """``login --check [--wait]``: poll the pending login; 0 approved (saved), 75 pending, 4 denied or expired."""
+        from skytells.auth import device
+        from skytells.errors import AuthError, UsageError
+        from skytells.exitcodes import ExitCode
+
+        credentials, terminal = self.context.credentials, self.context.terminal
+        pending = credentials.pending_login()
+        if pending is None:
+            where = f" in profile {credentials.profile!r}" if credentials.profile else ""
+            start = self.next_command().replace("--check", "--request")
+            raise UsageError(f"There is no pending login{where} to check.", hint=f"Start one with {start}.")
+        api = device.grant_client(pending, self.context.console)
+        try:
+            with terminal.activity("Waiting for authorization..." if wait else "Checking the pending login...") \
+                    as update:
+                result, after = device.check_pending(
+                    pending, api, keep_waiting=wait, on_problem=terminal.warning,
+                    on_tick=lambda left: update(f"Waiting for authorization... "
+                                                f"({device.format_time_left(left)} left)"))
+        except AuthError:  # denied, expired or refused: the device code is spent
+            credentials.remove_pending_login(pending.device_code)
+            raise
+        if result is None:
+            credentials.update_pending_login(after)
+            terminal.detail(f"Not approved yet; run {self.next_command()} again.")
+            self.emit({**device.pending_event(device.authorization_of(after), after.expires_at),
+                       "next": self.next_command()})
+            return int(ExitCode.TEMPFAIL)
+        credential = device.credential_from(result, server=pending.server, scopes=pending.scopes,
+                                            issuer=pending.issuer, client_id=pending.client_id)
+        credentials.save_token(credential)
+        credentials.remove_pending_login(pending.device_code)
+        self.report_saved(credential, report=report)
+        return 0
+
+
+#: The final event when the person chose to keep the stored token (at a terminal's question): nothing happened.
+KEPT_EVENT = {"event": "error", "reason": "cancelled", "message": "Nothing changed: the stored token is kept.",
+              "exit_code": 0}
+
+
+class DeviceSteps:
+    """Which of the device method's steps for programs were asked for (none for any other method)."""
+
+    def __init__(self, *, json: bool = False, request: bool = False, check: bool = False, wait: bool = False) -> None:
+        self.json, self.request, self.check, self.wait = json, request, check, wait
+
+    @property
+    def machine(self) -> bool:
+        """True when stdout carries JSON (and errors are reported there too)."""
+        return self.json or self.request or self.check or self.wait
+
+    @property
+    def reports_errors(self) -> bool:
+        """True when a failure is reported on stdout too: with --json, and by --request (which always prints)."""
+        return self.json or self.request
+
+    @classmethod
+    def of(cls, authenticator_class: type, values: dict[str, Any]) -> DeviceSteps:
+        """The steps in ``values``; a method other than ``device`` (or a subclass of it) has none of them."""
+        device = sys.modules.get("skytells.auth.device")  # not imported: not the device method (--token stays lean)
+        if device is None or not issubclass(authenticator_class, device.DeviceAuthenticator):
+            return cls()
+        return cls(**{name: bool(values.get(name)) for name in ("json", "request", "check", "wait")})
+
+
+#: An error's stable reason by its class, for errors that do not carry one (``reason``).
+_REASONS = (("UsageError", "usage"), ("AuthError", "auth"), ("NetworkError", "network"),
+            ("ServerError", "server"), ("StoreError", "store"), ("PluginError", "plugin"))
+
+
+def error_event(error: BaseException) -> dict[str, Any]:
+    """The final ``error`` event for ``error`` (a SkytellsError, or Ctrl-C)."""
+    from skytells import errors
+    from skytells.exitcodes import ExitCode
+
+    reason = getattr(error, "reason", None)
+    if not isinstance(reason, str):
+        reason = next((name for class_name, name in _REASONS if isinstance(error, getattr(errors, class_name))),
+                      "cancelled" if isinstance(error, KeyboardInterrupt) else "failure")
+    if isinstance(error, errors.SkytellsError):
+        return {"event": "error", "reason": reason, "message": str(error), "exit_code": int(error.exit_code)}
+    return {"event": "error", "reason": reason, "message": "Interrupted; nothing was saved.",
+            "exit_code": int(ExitCode.INTERRUPTED)}
 
 
 def option_values(options: Sequence[Any], parsed_args: argparse.Namespace) -> dict[str, Any]:

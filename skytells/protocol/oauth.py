@@ -19,6 +19,8 @@ from skytells.sanitize import terminal_safe
 from skytells.urls import ServiceUrl, parse_service_url, shown
 
 ISSUER_SETTING = "--issuer"
+#: How a user names the device authorization endpoint a server's metadata leaves out.
+DEVICE_ENDPOINT_SETTING = "--device-authorization-endpoint"
 
 OFFLINE_ACCESS = "offline_access"
 OPENID = "openid"
@@ -29,7 +31,8 @@ class ServerMetadata:
     """What discovery tells about an authorization server; each endpoint passed the one URL rule."""
 
     issuer: str
-    device_authorization_endpoint: ServiceUrl
+    #: None when the metadata names none (django-oauth-toolkit): the device flow then needs it given.
+    device_authorization_endpoint: ServiceUrl | None
     token_endpoint: ServiceUrl
     revocation_endpoint: ServiceUrl | None = None
     userinfo_endpoint: ServiceUrl | None = None
@@ -104,7 +107,7 @@ def _metadata(data: dict[str, Any], issuer: ServiceUrl, is_oidc: bool) -> Server
     def required(name: str) -> ServiceUrl:
         url = optional(name)
         if url is None:
-            raise ServerError(f"{host} does not offer the device flow (no {name} in its metadata).")
+            raise ServerError(f"{host} names no {name} in its metadata.")
         return url
 
     # RECOMMENDED only (RFC 8414 section 2): an unusable list counts as absent.
@@ -112,7 +115,7 @@ def _metadata(data: dict[str, Any], issuer: ServiceUrl, is_oidc: bool) -> Server
     userinfo = optional("userinfo_endpoint")
     return ServerMetadata(
         issuer=issuer.text,
-        device_authorization_endpoint=required("device_authorization_endpoint"),
+        device_authorization_endpoint=optional("device_authorization_endpoint"),
         token_endpoint=required("token_endpoint"),
         revocation_endpoint=optional("revocation_endpoint"),
         userinfo_endpoint=userinfo,
@@ -136,6 +139,9 @@ class OAuthClient(DeviceGrantClientBase):
 
     def _send_device_request(self, client_name: str, scopes: tuple[str, ...]) -> Response:
         wanted = list(dict.fromkeys((*scopes, *self.metadata.extra_scopes())))
+        if self.metadata.device_authorization_endpoint is None:
+            raise UsageError(f"{self.host} names no device_authorization_endpoint in its metadata.",
+                             hint=f"Pass its URL with {DEVICE_ENDPOINT_SETTING} (the device flow needs it).")
         return self.endpoints.request("POST", self.metadata.device_authorization_endpoint,
                                       form={"client_id": self.client_id, "scope": " ".join(wanted)})
 

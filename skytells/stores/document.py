@@ -4,7 +4,9 @@ The official CLI's fields (``token``, ``access_key``, ``api_key``,
 ``created_at``) stay at the top level for the default profile, so both CLIs
 can share the file; this CLI's own facts live under ``meta``; other profiles
 live under ``profiles`` in the same shape; ``profile`` names the default
-profile when it is not called "default"; unknown fields are carried through.
+profile when it is not called "default"; ``pending_login`` (in any profile)
+holds a device login started by ``login --request`` and not yet finished,
+checked as strictly as the secrets; unknown fields are carried through.
 """
 
 from __future__ import annotations
@@ -14,7 +16,15 @@ import logging
 from typing import Any
 
 from skytells import values
-from skytells.credentials import DEFAULT_PROFILE, OFFICIAL_SECRET_FIELDS, SECRET_FIELDS, StoredCredentials, read_facts
+from skytells.credentials import (
+    DEFAULT_PROFILE,
+    OFFICIAL_SECRET_FIELDS,
+    PENDING_LOGIN_FIELD,
+    SECRET_FIELDS,
+    PendingLogin,
+    StoredCredentials,
+    read_facts,
+)
 from skytells.errors import StoreError
 from skytells.sanitize import terminal_safe
 from skytells.values import valid_profile_name
@@ -74,6 +84,11 @@ def _parse_profile(data: dict[str, Any], path: str, where: str) -> StoredCredent
     _check_meta(meta, path, where)
     record.meta = meta
     record.extra = {k: v for k, v in data.items() if k not in KNOWN_FIELDS}
+    if data.get(PENDING_LOGIN_FIELD) is not None:
+        try:
+            PendingLogin.from_document(data[PENDING_LOGIN_FIELD])
+        except values.BadValue as problem:
+            raise _unusable(path, f"has a {where}{PENDING_LOGIN_FIELD!r} that {problem}") from None
     return record
 
 
