@@ -116,6 +116,11 @@ class ErrorReport:
         #: What ended the run: the first failure recorded.
         self.error: BaseException | None = None
 
+    def answered(self) -> None:
+        """The command reported its failure on stdout in its own JSON (login's final ``error`` event): the
+        run's output stays one object per failure, so :meth:`finish` writes nothing more."""
+        self.wanted = False
+
     def record(self, error: BaseException) -> None:
         """Remember ``error`` as the run's failure, unless one was recorded before (the first is the cause)."""
         if self.error is None:

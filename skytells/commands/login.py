@@ -174,7 +174,14 @@ class Login(Command):
         authenticator_class = registry.get(chosen_method(parsed_args))
         # Bad option values stop here, before the store is opened.
         values = option_values(authenticator_class.options, parsed_args)
+        if getattr(parsed_args, "client_id", None) and not values.get("issuer"):  # never silently ignored
+            from skytells.errors import UsageError
+
+            raise UsageError("--client-id works with --issuer only.",
+                             hint="Pass --issuer URL too, or drop --client-id.")
         steps = DeviceSteps.of(authenticator_class, values)
+        if self.context.non_interactive and steps.device and not steps.check:
+            steps.request = True  # nobody will approve while this process waits: start it and return
         if not steps.machine:
             return self.log_in(authenticator_class, values, scopes, parsed_args, events=None)
         from skytells.errors import SkytellsError
@@ -184,6 +191,9 @@ class Login(Command):
         except (SkytellsError, KeyboardInterrupt) as error:  # the final event; the app still reports it on stderr
             if steps.reports_errors:
                 self.emit(error_event(error))
+                report = getattr(self.app, "error_report", None)
+                if report is not None:
+                    report.answered()  # the event is the run's one error object
             raise
 
     def device_step(self, steps: DeviceSteps, authenticator_class: Any, values: dict[str, Any],
@@ -222,11 +232,11 @@ class Login(Command):
         where = f" in profile {credentials.profile!r}" if credentials.profile else ""
         question = f"You are already logged in{where} ({mask(existing.token)}). Replace the stored token?"
         if terminal.can_prompt:
-            if not terminal.confirm(question):
+            if not terminal.confirm(question, flag="--force"):
                 terminal.detail("Nothing changed.")
                 return True
         else:
-            terminal.detail("Replacing the stored token after a successful login.")
+            self.replacing = True  # said once the new token is saved, not before anything happened
         return False
 
     def login_context(self, values: dict[str, Any], scopes: tuple[str, ...], parsed_args: argparse.Namespace,
@@ -264,8 +274,9 @@ class Login(Command):
     def report_saved(self, credential: Any, *, report: bool) -> None:
         """Tell the person the token was saved; with ``report``, the ``authenticated`` event too."""
         credentials = self.context.credentials
+        replaced = ("It replaced the token stored before.",) if getattr(self, "replacing", False) else ()
         self.context.report_change("Authenticated successfully!", f"Credentials saved to {credentials.where}",
-                                   field="token")
+                                   *replaced, field="token")
         if report:
             from skytells.auth.device import authenticated_event
 
@@ -338,8 +349,11 @@ KEPT_EVENT = {"event": "error", "reason": "cancelled", "message": "Nothing chang
 class DeviceSteps:
     """Which of the device method's steps for programs were asked for (none for any other method)."""
 
-    def __init__(self, *, json: bool = False, request: bool = False, check: bool = False, wait: bool = False) -> None:
+    def __init__(self, *, json: bool = False, request: bool = False, check: bool = False, wait: bool = False,
+                 device: bool = False) -> None:
         self.json, self.request, self.check, self.wait = json, request, check, wait
+        #: True for the device method (the only one with these steps).
+        self.device = device
 
     @property
     def machine(self) -> bool:
@@ -357,27 +371,23 @@ class DeviceSteps:
         device = sys.modules.get("skytells.auth.device")  # not imported: not the device method (--token stays lean)
         if device is None or not issubclass(authenticator_class, device.DeviceAuthenticator):
             return cls()
-        return cls(**{name: bool(values.get(name)) for name in ("json", "request", "check", "wait")})
-
-
-#: An error's stable reason by its class, for errors that do not carry one (``reason``).
-_REASONS = (("UsageError", "usage"), ("AuthError", "auth"), ("NetworkError", "network"),
-            ("ServerError", "server"), ("StoreError", "store"), ("PluginError", "plugin"))
+        return cls(device=True, **{name: bool(values.get(name)) for name in ("json", "request", "check", "wait")})
 
 
 def error_event(error: BaseException) -> dict[str, Any]:
-    """The final ``error`` event for ``error`` (a SkytellsError, or Ctrl-C)."""
-    from skytells import errors
-    from skytells.exitcodes import ExitCode
+    """The final ``error`` event for ``error`` (a SkytellsError, or Ctrl-C).
 
-    reason = getattr(error, "reason", None)
-    if not isinstance(reason, str):
-        reason = next((name for class_name, name in _REASONS if isinstance(error, getattr(errors, class_name))),
-                      "cancelled" if isinstance(error, KeyboardInterrupt) else "failure")
-    if isinstance(error, errors.SkytellsError):
-        return {"event": "error", "reason": reason, "message": str(error), "exit_code": int(error.exit_code)}
-    return {"event": "error", "reason": reason, "message": "Interrupted; nothing was saved.",
-            "exit_code": int(ExitCode.INTERRUPTED)}
+    It is also the run's JSON error object: the fields of ``{"error": {...}}``
+    (``skytells.json_errors``) at the top level, as the stream's events have
+    them, and under ``error``, as every other command's failure has them.
+    """
+    from skytells.errors import SkytellsError
+    from skytells.exitcodes import ExitCode
+    from skytells.json_errors import error_object
+
+    code = error.exit_code if isinstance(error, SkytellsError) else ExitCode.INTERRUPTED
+    details = error_object(error, int(code))["error"]
+    return {"event": "error", **details, "error": details}
 
 
 def option_values(options: Sequence[Any], parsed_args: argparse.Namespace) -> dict[str, Any]:

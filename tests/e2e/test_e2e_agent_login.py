@@ -81,6 +81,8 @@ def test_json_streams_one_event_per_line_then_exactly_one_final_event(e2e, diale
         reason = {"deny": "access_denied", "expire": "expired_token"}[outcome]
         assert last["event"] == "error" and last["reason"] == reason and last["exit_code"] == 4, last
         assert last["message"] and "\n" not in last["message"]
+        # The final event is the run's one JSON error object too, as every command's failure is.
+        assert last["error"] == {key: last[key] for key in ("reason", "message", "hint", "exit_code")}
         assert not e2e.credentials_path.exists()
 
 
@@ -262,3 +264,24 @@ def test_device_authorization_endpoint_follows_the_url_rule(e2e, url):
     assert result.code == 2, result
     assert "--device-authorization-endpoint" in result.stderr
     assert "pw@" not in result.output
+
+
+@pytest.mark.parametrize("how", [{"SKYTELLS_NONINTERACTIVE": "1"}, "--non-interactive"])
+def test_a_non_interactive_login_starts_and_returns_like_request(e2e, how):
+    e2e.start_sandbox()
+    env, flags = (how, ()) if isinstance(how, dict) else ({}, (how,))
+    result = e2e.run(*flags, "login", "--no-browser", env=env, timeout=20)
+    assert result.code == 0, result
+    (event,) = _events(result.stdout)
+    assert event["event"] == "authorization_pending" and event["next"] == "skytells login --check"
+    assert _pending(e2e) is not None and e2e.sandbox.requests_seen  # started, stored, and nobody waited
+    assert e2e.run(*flags, "login", "--check", env=env).code == 75
+
+
+@pytest.mark.parametrize("args", [("--client-id", "cli"), ("--client-id=cli", "--qr")])
+def test_a_client_id_without_an_issuer_is_never_silently_ignored(e2e, args):
+    e2e.start_sandbox()
+    result = e2e.run("login", *args)
+    assert result.code == 2, result
+    assert result.error_lines[-1].startswith("error: --client-id works with --issuer only.")
+    assert e2e.sandbox.requests_seen == [] and not e2e.credentials_path.exists()
