@@ -156,6 +156,9 @@ class LoginParser(autopage.argparse.ArgumentParser):
 class Login(Command):
     """Log in with the browser (device flow) or a personal access token"""
 
+    #: Set when a stored token is replaced without a question (no terminal): said once the new one is saved.
+    replacing = False
+
     def get_parser(self, prog_name: str) -> argparse.ArgumentParser:
         # cliff's Command.get_parser, with the parser that adds the chosen method's options.
         parser = LoginParser(description=self.get_description(), epilog=self.get_epilog(), prog=prog_name,
@@ -274,7 +277,7 @@ class Login(Command):
     def report_saved(self, credential: Any, *, report: bool) -> None:
         """Tell the person the token was saved; with ``report``, the ``authenticated`` event too."""
         credentials = self.context.credentials
-        replaced = ("It replaced the token stored before.",) if getattr(self, "replacing", False) else ()
+        replaced = ("It replaced the token stored before.",) if self.replacing else ()
         self.context.report_change("Authenticated successfully!", f"Credentials saved to {credentials.where}",
                                    *replaced, field="token")
         if report:
