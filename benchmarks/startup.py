@@ -52,7 +52,7 @@ PLUGIN_COMMANDS = 500
 COMMANDS_PER_MODULE = 50
 DUMMY_DISTRIBUTIONS = 1000
 GENERATOR_VERSION = "1"
-#: skytells does not trust caches about files changed this recently (skytells.discovery.RACY_SECONDS).
+#: skytells does not trust caches about files changed this recently (skytells.extensions.discovery.RACY_SECONDS).
 QUIET_SECONDS = 2.5
 
 ENVIRONMENTS = ("base", "plugins500", "dists1000")

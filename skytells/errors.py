@@ -4,7 +4,7 @@ Messages never contain secrets: callers mask credentials before building one.
 
 ``reason`` is the machine-readable kind of the failure: a program that runs
 ``skytells ... --json`` reads it from the error object on stdout
-(``skytells.json_errors``; docs/errors.md lists every reason). A reason, once
+(``skytells.cli.json_errors``; docs/errors.md lists every reason). A reason, once
 documented, never changes meaning; a plugin's subclass inherits the reason of
 the class it extends.
 """

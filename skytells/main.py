@@ -1,7 +1,7 @@
 """Console-script entry point: ``skytells``.
 
 The one place where a run begins and ends: it installs the redacting
-streams (``skytells.streams``) before anything is written, and it decides
+streams (``skytells.terminal.streams``) before anything is written, and it decides
 how a run ends when standard output cannot be written:
 
 - the reader of a pipe went away (``skytells help | head -1``): silently,
@@ -11,7 +11,7 @@ how a run ends when standard output cannot be written:
   ``error:`` line on stderr and exit status 1.
 
 A failed run asked for JSON (``--json``, ``-f json``) ends here with its
-error object on stdout (``skytells.json_errors``).
+error object on stdout (``skytells.cli.json_errors``).
 
 Either way there is no traceback, and file descriptor 1 is pointed at the
 null device so that the interpreter's last flush cannot report the error
@@ -24,8 +24,9 @@ import gc
 import os
 import sys
 
-from skytells import redaction, streams
 from skytells.exitcodes import ExitCode
+from skytells.safety import redaction
+from skytells.terminal import streams
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -67,7 +68,7 @@ def _run(args: list[str], own_process: bool) -> int:
     if own_process:
         gc.disable()
     try:
-        from skytells.app import SkytellsApp
+        from skytells.cli.app import SkytellsApp
 
         app = SkytellsApp()
     finally:

@@ -1,1 +1,1 @@
-"""Authenticators: the ways ``skytells login`` can obtain a user token."""
+"""Version 1 import paths of the login-method interface (now ``skytells.login``)."""

@@ -6,11 +6,11 @@ import argparse
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from skytells.command_base import Command
-from skytells.display import ShowOne
+from skytells.cli.command import Command
+from skytells.cli.display import ShowOne
 
 if TYPE_CHECKING:
-    from skytells.ui import Terminal
+    from skytells.terminal.ui import Terminal
 
 MAX_KEY_LENGTH = 512
 
@@ -36,8 +36,8 @@ class ApiKeySet(Command):
                "it is saved.")  # type: ignore[assignment]  # cliff declares it None, and reads a string
 
     def take_action(self, parsed_args: argparse.Namespace) -> int:
-        from skytells import settings
-        from skytells.inference_api import check_api_key
+        from skytells.config import settings
+        from skytells.net.inference_api import check_api_key
 
         terminal, credentials = self.context.terminal, self.context.credentials
         key = _read_key(terminal)
@@ -54,7 +54,7 @@ class ApiKeyStatus(ShowOne):
 
     def take_action(self, parsed_args: argparse.Namespace) -> tuple[Sequence[str], Sequence[Any]]:
         from skytells.errors import NotLoggedInError
-        from skytells.masking import mask
+        from skytells.safety.masking import mask
 
         credentials = self.context.credentials
         resolved = credentials.resolve("api_key")

@@ -6,13 +6,13 @@ import argparse
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from skytells.command_base import Command
-from skytells.credentials import iso_time
-from skytells.display import Lister, Shown
+from skytells.cli.command import Command
+from skytells.cli.display import Lister, Shown
+from skytells.credentials.model import iso_time
 from skytells.exitcodes import ExitCode
 
 if TYPE_CHECKING:
-    from skytells.credentials import Credential
+    from skytells.credentials.model import Credential
 
 #: Exit statuses from the mildest to the worst, for a command that checks several tokens.
 SEVERITY = (ExitCode.OK, ExitCode.FAILURE, ExitCode.AUTH)
@@ -29,10 +29,10 @@ class AuthStatus(Lister):
         return parser
 
     def take_action(self, parsed_args: argparse.Namespace) -> tuple[Sequence[str], list[Sequence[Any]]]:
-        from skytells import settings
-        from skytells.credentials import now_ms
+        from skytells.config import settings
+        from skytells.credentials.model import now_ms
         from skytells.errors import NotLoggedInError
-        from skytells.masking import mask
+        from skytells.safety.masking import mask
 
         credentials = self.context.credentials
         record = credentials.stored()
@@ -66,9 +66,9 @@ class AuthStatus(Lister):
 
     def _status(self, token: str, credential: Credential | None, parsed_args: argparse.Namespace) -> str:
         """The token's status as whoami shows it; the worst status so far decides the exit status."""
-        from skytells import settings
-        from skytells.console_api import TokenCheck, TokenStatus
+        from skytells.config import settings
         from skytells.errors import SkytellsError
+        from skytells.net.console_api import TokenCheck, TokenStatus
 
         if parsed_args.offline:
             return "not checked (--offline)"
@@ -99,7 +99,7 @@ class AuthToken(Command):
     """Print a valid access token for the profile to stdout (refreshing it first if needed), for scripts"""
 
     def take_action(self, parsed_args: argparse.Namespace) -> int:
-        from skytells.streams import write_unredacted
+        from skytells.terminal.streams import write_unredacted
 
         active = self.context.credentials.active_token()
         write_unredacted(self.app.stdout, active.token + "\n")  # the token is this command's whole output

@@ -6,7 +6,7 @@ import argparse
 from collections.abc import Sequence
 from typing import Any
 
-from skytells.display import Lister
+from skytells.cli.display import Lister
 
 
 class AuthDoctor(Lister):
@@ -19,7 +19,7 @@ class AuthDoctor(Lister):
         return parser
 
     def take_action(self, parsed_args: argparse.Namespace) -> tuple[Sequence[str], list[Sequence[Any]]]:
-        from skytells.doctor import Status, run_checks
+        from skytells.commands.doctor_checks import Status, run_checks
 
         findings = run_checks(self.context, offline=parsed_args.offline)
         self.exit_code = 1 if any(f.status in (Status.WARN, Status.FAIL) for f in findings) else 0

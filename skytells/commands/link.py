@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from skytells.command_base import Command
+from skytells.cli.command import Command
 
 
 class Link(Command):
@@ -18,9 +18,9 @@ class Link(Command):
         return parser
 
     def take_action(self, parsed_args: argparse.Namespace) -> int:
-        from skytells import settings
+        from skytells.config import settings
         from skytells.errors import UsageError
-        from skytells.masking import looks_like_project_key
+        from skytells.safety.masking import looks_like_project_key
 
         terminal, credentials = self.context.terminal, self.context.credentials
         if parsed_args.access_key == "-":

@@ -7,7 +7,7 @@ and its options join the parser. So ``login --token`` imports no other method,
 two methods may declare the same flag (only one is active at a time), and an
 option of another method is a usage error naming the method that owns it.
 ``login --help`` lists every method from the summary cache (see
-``skytells.auth.registry``) with the default method's options;
+``skytells.login.registry``) with the default method's options;
 ``login --method NAME --help`` shows NAME's.
 """
 
@@ -21,9 +21,9 @@ from typing import Any
 
 import autopage.argparse
 
-from skytells.argument_errors import guard
-from skytells.command_base import Command
-from skytells.scopes import DEFAULT_SCOPES, KNOWN_SCOPES
+from skytells.cli.argument_errors import guard
+from skytells.cli.command import Command
+from skytells.config.scopes import DEFAULT_SCOPES, KNOWN_SCOPES
 
 TOKEN_METHOD = "token"
 DEFAULT_METHOD = "device"
@@ -37,7 +37,7 @@ class _EpilogFormatter(argparse.HelpFormatter):
 
 
 def add_common_options(parser: argparse.ArgumentParser) -> None:
-    """The options of ``skytells login`` whatever the method (``skytells.auth.base.LOGIN_FLAGS``)."""
+    """The options of ``skytells login`` whatever the method (``skytells.login.base.LOGIN_FLAGS``)."""
     how = parser.add_mutually_exclusive_group()
     how.add_argument("--token", action="store_true",
                      help="Paste a personal access token instead of using the browser (short for --method token); "
@@ -81,7 +81,7 @@ def method_in(words: Sequence[str], prog: str) -> str:
 
 def methods_listing() -> str:
     """The epilog of ``login --help``: every installed method, and how to see one's options."""
-    from skytells.auth import registry
+    from skytells.login import registry
 
     listing = registry.descriptions()
     width = max(map(len, listing), default=0)
@@ -101,7 +101,7 @@ class LoginParser(autopage.argparse.ArgumentParser):
 
     def add_method_options(self, name: str) -> None:
         """Import method ``name`` and add its options (UsageError if not installed, BrokenPlugin if broken)."""
-        from skytells.auth import registry
+        from skytells.login import registry
 
         cls, reason = registry.load(name)
         title = f"options of the {name!r} login method" + (" (the default)" if name == DEFAULT_METHOD else "")
@@ -133,8 +133,8 @@ class LoginParser(autopage.argparse.ArgumentParser):
 
     def unrecognized(self, extras: Sequence[str]) -> str:
         """The error for words no option took: an option of another method names the method that owns it."""
-        from skytells.auth import registry
-        from skytells.auth.base import OPTION_FLAG
+        from skytells.login import registry
+        from skytells.login.base import OPTION_FLAG
 
         for word in extras:
             flag = word.partition("=")[0]
@@ -170,8 +170,8 @@ class Login(Command):
         return parser
 
     def take_action(self, parsed_args: argparse.Namespace) -> int:
-        from skytells.auth import registry
-        from skytells.scopes import parse_scopes
+        from skytells.config.scopes import parse_scopes
+        from skytells.login import registry
 
         scopes = parse_scopes(parsed_args.scopes)
         authenticator_class = registry.get(chosen_method(parsed_args))
@@ -225,7 +225,7 @@ class Login(Command):
 
     def keep_existing(self, parsed_args: argparse.Namespace) -> bool:
         """True when the person chose to keep the token already stored (asked on a terminal, unless --force)."""
-        from skytells.masking import mask
+        from skytells.safety.masking import mask
 
         terminal, credentials = self.context.terminal, self.context.credentials
         # An unreadable store stops here, before anyone signs in.
@@ -244,10 +244,10 @@ class Login(Command):
 
     def login_context(self, values: dict[str, Any], scopes: tuple[str, ...], parsed_args: argparse.Namespace,
                       events: Any = None) -> Any:
-        """The LoginContext of this run (``skytells.auth.base``)."""
-        from skytells import settings
-        from skytells.auth.base import LoginContext
+        """The LoginContext of this run (``skytells.login.base``)."""
         from skytells.cli_version import __version__
+        from skytells.config import settings
+        from skytells.login.base import LoginContext
 
         server = settings.console_url()
         return LoginContext(
@@ -281,7 +281,7 @@ class Login(Command):
         self.context.report_change("Authenticated successfully!", f"Credentials saved to {credentials.where}",
                                    *replaced, field="token")
         if report:
-            from skytells.auth.device import authenticated_event
+            from skytells.login.device import authenticated_event
 
             self.emit(authenticated_event(credential, credentials.profile or credentials.stored().profile_name))
 
@@ -292,7 +292,7 @@ class Login(Command):
 
     def request(self, values: dict[str, Any], scopes: tuple[str, ...], parsed_args: argparse.Namespace) -> int:
         """``login --request``: start a device authorization, keep it, print it, return."""
-        from skytells.auth import device
+        from skytells.login import device
 
         if self.keep_existing(parsed_args):
             self.emit(KEPT_EVENT)
@@ -309,9 +309,9 @@ class Login(Command):
 
     def check(self, *, wait: bool, report: bool) -> int:
         """``login --check [--wait]``: poll the pending login; 0 approved (saved), 75 pending, 4 denied or expired."""
-        from skytells.auth import device
         from skytells.errors import AuthError, UsageError
         from skytells.exitcodes import ExitCode
+        from skytells.login import device
 
         credentials, terminal = self.context.credentials, self.context.terminal
         pending = credentials.pending_login()
@@ -371,7 +371,7 @@ class DeviceSteps:
     @classmethod
     def of(cls, authenticator_class: type, values: dict[str, Any]) -> DeviceSteps:
         """The steps in ``values``; a method other than ``device`` (or a subclass of it) has none of them."""
-        device = sys.modules.get("skytells.auth.device")  # not imported: not the device method (--token stays lean)
+        device = sys.modules.get("skytells.login.device")  # not imported: not the device method (--token stays lean)
         if device is None or not issubclass(authenticator_class, device.DeviceAuthenticator):
             return cls()
         return cls(device=True, **{name: bool(values.get(name)) for name in ("json", "request", "check", "wait")})
@@ -381,12 +381,12 @@ def error_event(error: BaseException) -> dict[str, Any]:
     """The final ``error`` event for ``error`` (a SkytellsError, or Ctrl-C).
 
     It is also the run's JSON error object: the fields of ``{"error": {...}}``
-    (``skytells.json_errors``) at the top level, as the stream's events have
+    (``skytells.cli.json_errors``) at the top level, as the stream's events have
     them, and under ``error``, as every other command's failure has them.
     """
+    from skytells.cli.json_errors import error_object
     from skytells.errors import SkytellsError
     from skytells.exitcodes import ExitCode
-    from skytells.json_errors import error_object
 
     code = error.exit_code if isinstance(error, SkytellsError) else ExitCode.INTERRUPTED
     details = error_object(error, int(code))["error"]

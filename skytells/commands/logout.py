@@ -5,11 +5,11 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING
 
-from skytells.command_base import Command
+from skytells.cli.command import Command
 
 if TYPE_CHECKING:
-    from skytells.credentials import Credential
-    from skytells.ui import Terminal
+    from skytells.credentials.model import Credential
+    from skytells.terminal.ui import Terminal
 
 
 class Logout(Command):
@@ -21,7 +21,7 @@ class Logout(Command):
         return parser
 
     def take_action(self, parsed_args: argparse.Namespace) -> int:
-        from skytells.masking import mask
+        from skytells.safety.masking import mask
 
         terminal, credentials = self.context.terminal, self.context.credentials
         credential = credentials.profile_record().token_credential()
@@ -45,9 +45,9 @@ class Logout(Command):
 
 def revoke(credential: Credential, terminal: Terminal) -> str:
     """Revoke the refresh and access tokens where the server offers it; say honestly what happened."""
+    from skytells.config.settings import TOKENS_PATH, console_page
+    from skytells.credentials.tokens import oauth_client
     from skytells.errors import SkytellsError
-    from skytells.settings import TOKENS_PATH, console_page
-    from skytells.tokens import oauth_client
 
     if not (credential.issuer and credential.client_id):
         page = console_page(TOKENS_PATH, credential.host)

@@ -7,8 +7,8 @@ import logging
 from collections.abc import Sequence
 from typing import Any
 
-from skytells.credentials import iso_time
-from skytells.display import Shown, ShowOne
+from skytells.cli.display import Shown, ShowOne
+from skytells.credentials.model import iso_time
 
 LOG = logging.getLogger(__name__)
 
@@ -31,8 +31,8 @@ class WhoAmI(ShowOne):
         return super().run(parsed_args)
 
     def take_action(self, parsed_args: argparse.Namespace) -> tuple[Sequence[str], Sequence[Any]]:
-        from skytells.masking import mask
-        from skytells.tokens import check_bound
+        from skytells.credentials.tokens import check_bound
+        from skytells.safety.masking import mask
 
         credentials = self.context.credentials
         record = credentials.profile_record()
@@ -89,8 +89,8 @@ class WhoAmI(ShowOne):
 
     def _fresh_token(self, token: str, credential: Any, server: str, rows: dict[str, Any]) -> tuple[str, Any]:
         """The token to check and its credential: refreshed first when the stored one has expired or is about to."""
-        from skytells.masking import mask
-        from skytells.tokens import expires_soon
+        from skytells.credentials.tokens import expires_soon
+        from skytells.safety.masking import mask
 
         if credential is None or not expires_soon(credential):
             return token, credential

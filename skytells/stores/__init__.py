@@ -1,1 +1,1 @@
-"""Credential stores: where credentials live between runs."""
+"""Version 1 import paths of the credential stores (now ``skytells.credentials.stores``)."""

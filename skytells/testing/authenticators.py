@@ -27,8 +27,8 @@ from typing import Any, ClassVar
 
 import pytest
 
-from skytells.auth.base import Authenticator, LoginContext
 from skytells.errors import SkytellsError
+from skytells.login.base import Authenticator, LoginContext
 from skytells.testing.checks import assert_declared, exception_texts
 from skytells.testing.cli import CliRunner
 
@@ -90,10 +90,10 @@ class AuthenticatorConformance:
 
     def run_in_process(self, case: LoginCase, sandbox: Any, monkeypatch: pytest.MonkeyPatch) -> tuple[Any, str]:
         """Authenticate in this process; return (the result or the raised SkytellsError, what was shown)."""
-        from skytells.console_api import ConsoleClient
-        from skytells.http import HttpClient
-        from skytells.scopes import DEFAULT_SCOPES
-        from skytells.ui import Terminal
+        from skytells.config.scopes import DEFAULT_SCOPES
+        from skytells.net.console_api import ConsoleClient
+        from skytells.net.http import HttpClient
+        from skytells.terminal.ui import Terminal
 
         for name, value in case.env.items():
             monkeypatch.setenv(name, value)
@@ -114,7 +114,7 @@ class AuthenticatorConformance:
     # -- the interface ---------------------------------------------------------------
 
     def test_declares_name_description_and_options(self) -> None:
-        from skytells.auth.base import LoginOption
+        from skytells.login.base import LoginOption
 
         cls = self.authenticator_class
         assert_declared(cls)
@@ -132,8 +132,8 @@ class AuthenticatorConformance:
         assert reason is None, f"the method is unavailable here: {reason}"
 
     def test_is_registered_under_its_name(self) -> None:
-        from skytells import plugins
-        from skytells.discovery import AUTHENTICATORS
+        from skytells.extensions import plugins
+        from skytells.extensions.discovery import AUTHENTICATORS
 
         ep = plugins.find(AUTHENTICATORS, self.authenticator_class.name)
         assert plugins.load(ep) is self.authenticator_class

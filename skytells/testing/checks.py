@@ -7,7 +7,7 @@ from typing import Any
 
 def assert_declared(cls: Any) -> None:
     """A plugin class declares a one-word name, a one-line description and a supported interface version."""
-    from skytells import plugins
+    from skytells.extensions import plugins
 
     assert isinstance(cls.name, str) and cls.name and not any(c.isspace() for c in cls.name)
     assert isinstance(cls.description, str) and cls.description.strip()

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from skytells.masking import mask
+from skytells.safety.masking import mask
 
 _CREDENTIAL_WORD = re.compile(r"sk_[A-Za-z]+_[A-Za-z0-9_-]+|sbx_[a-z]+_[0-9A-Za-z_-]+")
 

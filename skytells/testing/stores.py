@@ -30,10 +30,10 @@ from typing import Any, ClassVar
 
 import pytest
 
-from skytells import settings
-from skytells.credentials import Credential, StoredCredentials
+from skytells.config import settings
+from skytells.credentials.model import Credential, StoredCredentials
+from skytells.credentials.stores.base import CredentialStore
 from skytells.errors import SkytellsError
-from skytells.stores.base import CredentialStore
 from skytells.testing.checks import assert_declared, exception_texts
 
 COUNTER_FIELD = "conformance_counter"

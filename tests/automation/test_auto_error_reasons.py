@@ -13,9 +13,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from skytells import errors
+from skytells.cli.json_errors import REASONS, ErrorReport, error_object, reason_of, wanted
 from skytells.exitcodes import ExitCode
-from skytells.json_errors import REASONS, ErrorReport, error_object, reason_of, wanted
-from skytells.ui import Terminal
+from skytells.terminal.ui import Terminal
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "errors.md"
 ERROR_CLASSES = [cls for _, cls in inspect.getmembers(errors, inspect.isclass)

@@ -16,8 +16,8 @@ from importlib.metadata import entry_points
 
 import pytest
 
+from skytells.cli.json_errors import REASONS
 from skytells.exitcodes import ExitCode
-from skytells.json_errors import REASONS
 
 #: The commands of the entry points (``skytells.commands``) of this distribution, as typed.
 COMMANDS = sorted(ep.name.replace("_", " ") for ep in entry_points(group="skytells.commands")

@@ -111,7 +111,7 @@ def completion_script(tmp_path_factory) -> Path:
         result = runner.run("complete")
     assert result.code == 0, result
     assert result.stderr == ""
-    script = root / "skytells.completion"
+    script = root / "skytells.cli.completion"
     script.write_text(result.stdout)
     return script
 
@@ -158,7 +158,7 @@ def plugin_script(startup_world, tmp_path) -> Path:
     startup_world.install(startup_world.plugin("consistency_deploy", commands))
     result = startup_world.run("complete")
     assert result.code == 0, result
-    script = tmp_path / "skytells.completion"
+    script = tmp_path / "skytells.cli.completion"
     script.write_text(result.stdout)
     return script
 

@@ -9,8 +9,8 @@ import re
 import pytest
 import segno
 
-from skytells.auth.device import show_qr
-from skytells.ui import Terminal
+from skytells.login.device import show_qr
+from skytells.terminal.ui import Terminal
 
 # Compact rendering: one character holds two rows of modules; a block is a light module.
 HALVES = {"█": (0, 0), "▀": (0, 1), "▄": (1, 0), " ": (1, 1)}  # (top dark, bottom dark)

@@ -67,7 +67,8 @@ def assert_cli_works(environment: Environment) -> None:
     listing = environment.run("skytells", "help")
     assert listing.returncode == 0, listing.stderr
     assert "login" in listing.stdout and "whoami" in listing.stdout
-    environment.python_output("import skytells.app, skytells.auth.base, skytells.stores.base, skytells.testing")
+    environment.python_output("import skytells.cli.app, skytells.login.base, skytells.credentials.stores.base, "
+                              "skytells.testing")
 
 
 def test_the_wheels_share_no_file_and_no_name_in_the_package(packaging_cli_wheel: Path,
@@ -79,7 +80,7 @@ def test_the_wheels_share_no_file_and_no_name_in_the_package(packaging_cli_wheel
     assert "skytells/__init__.py" in theirs and "skytells/__init__.py" not in ours
     dist_info = f"skytells_cli-{__version__}.dist-info/"
     assert {name for name in ours if not name.startswith(("skytells/", dist_info))} == set()
-    assert {"skytells/__main__.py", "skytells/cli_version.py", "skytells/auth/base.py"} <= ours
+    assert {"skytells/__main__.py", "skytells/cli_version.py", "skytells/login/base.py"} <= ours
 
 
 @pytest.mark.parametrize(("order", "removed"), SCENARIOS.values(), ids=SCENARIOS.keys())
@@ -102,8 +103,8 @@ def test_both_work_in_one_environment_and_each_survives_the_others_removal(
     if kept == SDK:
         assert_sdk_works(packaging_environment, [])
         assert not (packaging_environment.bin / "skytells").exists()
-        gone = packaging_environment.run("python", "-c", "import skytells.app")
-        assert "No module named 'skytells.app'" in gone.stderr
+        gone = packaging_environment.run("python", "-c", "import skytells.cli.app")
+        assert "No module named 'skytells.cli.app'" in gone.stderr
     else:
         assert_cli_works(packaging_environment)
         gone = packaging_environment.run("python", "-c", "from skytells import SkytellsClient")

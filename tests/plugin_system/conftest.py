@@ -24,9 +24,9 @@ STORES = "skytells.credential_stores"
 ENV_TOKEN_AUTH = '''
 import os
 
-from skytells.auth.base import Authenticator, LoginOption
-from skytells.auth.token import check_format, check_with_console
-from skytells.credentials import Credential
+from skytells.login.base import Authenticator, LoginOption
+from skytells.login.token import check_format, check_with_console
+from skytells.credentials.model import Credential
 
 
 class EnvTokenAuthenticator(Authenticator):
@@ -58,7 +58,7 @@ class Hello(Command):
 
 def duplicate_auth(label: str) -> str:
     return f'''
-from skytells.auth.base import Authenticator
+from skytells.login.base import Authenticator
 from skytells.errors import AuthError
 
 
@@ -73,8 +73,8 @@ class Duplicate(Authenticator):
 
 def store_source(body: str) -> str:
     return f'''
-from skytells.stores.base import CredentialStore
-from skytells.stores.file import FileStore
+from skytells.credentials.stores.base import CredentialStore
+from skytells.credentials.stores.file import FileStore
 
 
 class Store(FileStore):

@@ -17,7 +17,7 @@ BROKEN_METHODS = {
     "broken-import": ("skytells-broken-import",
                       "ModuleNotFoundError: No module named 'sk_missing_dependency_xyz'"),
     "wrong-class": ("skytells-wrong-class",
-                    "it names NotAnAuthenticator, which is not a skytells.auth.base.Authenticator subclass"),
+                    "it names NotAnAuthenticator, which is not a skytells.login.base.Authenticator subclass"),
     "raises": ("skytells-raises", "RuntimeError: plugin exploded while loading"),
 }
 

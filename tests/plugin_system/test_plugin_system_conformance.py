@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from skytells.auth.token import TokenAuthenticator
-from skytells.stores.file import FileStore
+from skytells.credentials.stores.file import FileStore
+from skytells.login.token import TokenAuthenticator
 from skytells.testing import AuthenticatorConformance, CredentialStoreConformance, LoginCase
 
 

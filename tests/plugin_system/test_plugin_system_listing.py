@@ -12,7 +12,7 @@ EXPECTED_STATES = {
         "skytells-broken-import", "failed: ModuleNotFoundError: No module named 'sk_missing_dependency_xyz'"),
     ("authenticators", "wrong-class"): (
         "skytells-wrong-class",
-        "failed: it names NotAnAuthenticator, which is not a skytells.auth.base.Authenticator subclass"),
+        "failed: it names NotAnAuthenticator, which is not a skytells.login.base.Authenticator subclass"),
     ("authenticators", "raises"): ("skytells-raises", "failed: RuntimeError: plugin exploded while loading"),
     ("authenticators", "device"): ("skytells-cli", "loaded"),
     ("credential-stores", "file"): ("skytells-cli", "loaded"),

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from skytells.auth.base import LOGIN_FLAGS
+from skytells.login.base import LOGIN_FLAGS
 
 AUTHENTICATORS = "skytells.authenticators"
 DEVICE_FLAGS = {"--qr": (), "--no-browser": (), "--issuer": ("https://issuer.example",), "--client-id": ("cli",)}
@@ -44,7 +44,7 @@ atexit.register(_record)
 def method_source(name: str, options: str) -> str:
     """A method whose ``authenticate`` fails with the option values it received (exit 4)."""
     return MARKER + f'''
-from skytells.auth.base import Authenticator, LoginOption
+from skytells.login.base import Authenticator, LoginOption
 from skytells.errors import AuthError
 
 
@@ -73,7 +73,7 @@ METHODS = {
 WORKING = ("marked", "also-qr")
 CLASHING = {f"clash-{slug(flag)}": flag for flag in LOGIN_FLAGS}
 CLASH_MODULES = {METHODS[name][0] for name in CLASHING}
-METHOD_MODULES = {"skytells.auth.device", "skytells.auth.token", "skytells_auth_command.authenticator",
+METHOD_MODULES = {"skytells.login.device", "skytells.login.token", "skytells_auth_command.authenticator",
                   *(module for module, _source in METHODS.values())}
 
 
@@ -140,7 +140,7 @@ def test_login_help_lists_every_method_and_imports_only_the_broken_ones_once_cac
     for name in WORKING:
         assert re.search(rf"^  {name} +The {name} test method$", again.stdout, re.M)
     assert login_run.marked() == CLASH_MODULES  # a broken method cannot be cached: it is met, and reported
-    assert login_run.methods_imported() == {"skytells.auth.device", *CLASH_MODULES}
+    assert login_run.methods_imported() == {"skytells.login.device", *CLASH_MODULES}
     assert "'skytells login --method NAME --help' shows the options of method NAME" in again.stdout
 
 
@@ -175,8 +175,8 @@ def test_a_changed_method_module_is_described_afresh(login_run, login_options_si
 
 
 @pytest.mark.parametrize(("args", "module"), [
-    (("--token",), "skytells.auth.token"),
-    (("--method", "token"), "skytells.auth.token"),
+    (("--token",), "skytells.login.token"),
+    (("--method", "token"), "skytells.login.token"),
     (("--method", "marked"), "sk_marked"),
     (("--method", "marked", "--marked-level", "3"), "sk_marked"),
     (("--method", "also-qr", "--qr"), "sk_also_qr"),
@@ -196,7 +196,7 @@ def test_token_login_imports_no_other_method(login_run, skytells_sandbox):
     result = login_run("login", "--token", input=token + "\n")
 
     assert result.exit_code == 0, result
-    assert login_run.methods_imported() == {"skytells.auth.token"}
+    assert login_run.methods_imported() == {"skytells.login.token"}
     assert login_run.cli.credentials()["token"] == token
 
 
@@ -220,7 +220,7 @@ def test_method_help_shows_that_method_options_only(login_run, name, shown, hidd
     options = result.stdout.split("login methods:")[0]
     for flag in hidden:
         assert flag not in options
-    own = METHODS[name][0] if name in METHODS else f"skytells.auth.{name}"
+    own = METHODS[name][0] if name in METHODS else f"skytells.login.{name}"
     assert login_run.methods_imported() == {own, *CLASH_MODULES}  # the broken ones are listed, so imported
 
 

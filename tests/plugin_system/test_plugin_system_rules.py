@@ -1,4 +1,4 @@
-"""The rules of skytells.plugins, in process: which plugin wins a name, what counts as broken, warnings."""
+"""The rules of skytells.extensions.plugins, in process: which plugin wins a name, what counts as broken, warnings."""
 
 from __future__ import annotations
 
@@ -8,10 +8,11 @@ from importlib.metadata import EntryPoint
 
 import pytest
 
-from skytells import discovery, plugins, settings
-from skytells.auth.base import Authenticator, LoginOption
+from skytells.config import settings
+from skytells.credentials.stores.file import FileStore
 from skytells.errors import PluginError, UsageError
-from skytells.stores.file import FileStore
+from skytells.extensions import discovery, plugins
+from skytells.login.base import Authenticator, LoginOption
 
 AUTH = discovery.AUTHENTICATORS
 
@@ -54,7 +55,7 @@ def rules_world(monkeypatch):
 
 def test_a_built_in_wins_wherever_it_is_listed(rules_world):
     plugin = rules_world(EntryPoint("token", "zzz_plugin:Auth", AUTH), "aaa-plugin")
-    builtin = EntryPoint("token", "skytells.auth.token:TokenAuthenticator", AUTH)
+    builtin = EntryPoint("token", "skytells.login.token:TokenAuthenticator", AUTH)
 
     assert plugins.winner([plugin, builtin]) is builtin
     assert plugins.winner([builtin, plugin]) is builtin
@@ -83,7 +84,7 @@ def test_a_clash_warns_once_per_run(rules_world, monkeypatch, caplog):
 
 
 def test_a_broken_plugin_warns_once_and_only_debug_adds_the_traceback(rules_world, caplog):
-    from skytells.app import ConsoleFormatter
+    from skytells.cli.app import ConsoleFormatter
 
     ep = rules_world(FakeEntryPoint("bad", "bad:Auth", AUTH, ImportError("no module named bad_dep")), "bad-dist")
     with pytest.raises(plugins.BrokenPlugin) as caught:
@@ -139,8 +140,8 @@ class NotANumber(GoodAuth):
 
 
 @pytest.mark.parametrize(("loaded", "problem"), [
-    (lambda: None, "it names function, which is not a skytells.auth.base.Authenticator subclass"),
-    (FileStore, "it names FileStore, which is not a skytells.auth.base.Authenticator subclass"),
+    (lambda: None, "it names function, which is not a skytells.login.base.Authenticator subclass"),
+    (FileStore, "it names FileStore, which is not a skytells.login.base.Authenticator subclass"),
     (Abstract, "it does not implement authenticate"),
     (NoDescription, "it has no description"),
     (BadOptions, "its options are not a tuple of LoginOption"),
@@ -177,8 +178,8 @@ def test_an_unavailable_reason_that_raises_makes_the_plugin_broken(rules_world):
 
 
 def test_choose_names_what_chose_a_missing_plugin(rules_world, monkeypatch):
-    monkeypatch.setattr(discovery, "entry_points", lambda group: [EntryPoint("file", "skytells.stores.file:FileStore",
-                                                                     discovery.CREDENTIAL_STORES)])
+    monkeypatch.setattr(discovery, "entry_points", lambda group: [
+        EntryPoint("file", "skytells.credentials.stores.file:FileStore", discovery.CREDENTIAL_STORES)])
 
     with pytest.raises(UsageError) as caught:
         plugins.choose(discovery.CREDENTIAL_STORES, "vault", chosen_by="SKYTELLS_CREDENTIAL_STORE")

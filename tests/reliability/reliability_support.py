@@ -501,7 +501,7 @@ for name in ("open", "fsync", "replace", "unlink", "close", "mkdir", "chmod"):
 wrap(fcntl, "flock")
 os.fdopen = fdopen
 
-from skytells.stores.file import FileStore
+from skytells.credentials.stores.file import FileStore
 
 change = json.loads(os.environ["CHANGE"])
 def apply(record):
@@ -563,15 +563,15 @@ def run_crash_point(directory: Path, old: bytes | None, change: Mapping[str, Any
     Then a second save (in this process) must succeed, apply on top of
     whatever survived, and leave no temporary file.
     """
+    from skytells.credentials.stores.document import parse_document, render_document
+    from skytells.credentials.stores.file import FileStore
     from skytells.errors import StoreError
-    from skytells.stores.document import parse_document, render_document
-    from skytells.stores.file import FileStore
 
     store = FileStore(directory)
     prepare_store(directory, old)
     expected_new = parse_document(old.decode(), "old") if old is not None else None
     if expected_new is None:
-        from skytells.credentials import StoredCredentials
+        from skytells.credentials.model import StoredCredentials
 
         expected_new = StoredCredentials()
     expected_new.extra.update(change)
@@ -616,7 +616,7 @@ def run_crash_point(directory: Path, old: bytes | None, change: Mapping[str, Any
 
 def concurrent_writer(directory: str, number: int, updates: int, barrier: Any) -> None:
     """A worker process: ``updates`` read-modify-writes, each adding its own key."""
-    from skytells.stores.file import FileStore
+    from skytells.credentials.stores.file import FileStore
 
     store = FileStore(Path(directory))
     barrier.wait()
@@ -631,8 +631,8 @@ def hammer_store(directory: Path, writers: int, updates: int) -> tuple[int, int,
     """
     import multiprocessing
 
+    from skytells.credentials.stores.file import FileStore
     from skytells.errors import StoreError
-    from skytells.stores.file import FileStore
 
     store = FileStore(directory)
     store.update(lambda record: record.extra.__setitem__("seed", True))

@@ -16,7 +16,7 @@ import pytest
 from reliability_support import HostileServer, World, html_reply, json_reply, leaks, stall
 from skytells_sandbox.server import Sandbox
 
-from skytells.safe_files import MAX_FILE_BYTES
+from skytells.safety.safe_files import MAX_FILE_BYTES
 
 
 def doctor(world: World, *extra: str, env: dict[str, str | None] | None = None) -> tuple[int, dict[str, dict], str]:

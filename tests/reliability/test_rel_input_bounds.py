@@ -23,7 +23,7 @@ import pytest
 from reliability_support import PYTHON, HostileServer, World, device_answer, fake_device_code, json_reply
 from skytells_sandbox.server import Sandbox
 
-from skytells.ui import MAX_INPUT_LINE
+from skytells.terminal.ui import MAX_INPUT_LINE
 
 MiB = 1024 * 1024
 #: How much more memory than an ordinary refusal a run may use: far less than the 100 MiB line it is fed.

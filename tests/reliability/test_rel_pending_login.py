@@ -16,7 +16,7 @@ import pytest
 from reliability_support import World, crash_events, run_crash_point
 from skytells_sandbox.server import Sandbox
 
-from skytells.credentials import PENDING_LOGIN_FIELD, PendingLogin
+from skytells.credentials.model import PENDING_LOGIN_FIELD, PendingLogin
 
 OLD_DOCUMENT = json.dumps({"token": "sk_pat_" + "ab" * 32, "created_at": 1_700_000_000_000,
                            "editor_setting": {"kept": True}}, indent=2).encode()
@@ -45,7 +45,7 @@ def test_a_pending_login_save_killed_at_any_step_leaves_a_whole_file(tmp_path: P
         assert outcome.temporaries_after_next_save == 0
     assert "new" in {o.state for o in outcomes}
     # The survivor parses, pending login included (parse_document checks it strictly).
-    from skytells.stores.file import FileStore
+    from skytells.credentials.stores.file import FileStore
 
     assert FileStore(tmp_path / f"crash-{len(outcomes)}" / "skytells").load().pending_login() == PENDING
 

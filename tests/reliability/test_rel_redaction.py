@@ -41,7 +41,7 @@ from reliability_support import (
     leaks,
 )
 
-from skytells.redaction import PIECE_LENGTH, Redactor
+from skytells.safety.redaction import PIECE_LENGTH, Redactor
 
 #: Opaque tokens as any issuer might make them: printable ASCII without spaces, at least 8 characters
 #: (but not holding the mask itself, which output shows wherever a secret was).
@@ -287,7 +287,7 @@ SERVES = ("sandbox",)
 
 def _parsers() -> list[tuple[str, argparse.ArgumentParser]]:
     """Every installed command's name and complete parser (formatter options included)."""
-    from skytells.app import SkytellsApp
+    from skytells.cli.app import SkytellsApp
 
     app = SkytellsApp()
     found = []
@@ -306,7 +306,7 @@ def _is_option(action: argparse.Action) -> bool:
 def unplaced_slots() -> list[Slot]:
     """Every place where argparse itself refuses a value: extra arguments, ``--flag=VALUE``, a value that is
     not among an option's choices or not of its type, an unknown option, an unknown command."""
-    from skytells.app import SkytellsApp
+    from skytells.cli.app import SkytellsApp
 
     slots: list[Slot] = [(SECRET,), ("whoami", "--x=", SECRET), ("whoami", "--" + JOIN, SECRET),
                          ("logout", "-" + JOIN, SECRET)]

@@ -25,7 +25,7 @@ from reliability_support import Run, World
 from skytells_sandbox.server import Sandbox
 
 from conftest import NOBODY, is_root
-from skytells.safe_files import MAX_FILE_BYTES
+from skytells.safety.safe_files import MAX_FILE_BYTES
 
 #: Seconds a command may take here; a hang on a FIFO shows up as a timed-out run, not a blocked suite.
 TIMEOUT = 20

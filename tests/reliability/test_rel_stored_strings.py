@@ -42,8 +42,8 @@ from reliability_dialects import (
 )
 from reliability_support import UNSAFE_OUTPUT, HostileServer, World, fake_pat, fake_project_key, json_reply
 
-from skytells.sanitize import terminal_safe
-from skytells.scopes import DEFAULT_SCOPES
+from skytells.config.scopes import DEFAULT_SCOPES
+from skytells.safety.sanitize import terminal_safe
 
 # Each would do something to a terminal if printed raw (see test_rel_terminal_injection.py).
 PAYLOADS = ("\x1b[2J", "\x1b]0;owned\x07", "\x1b]8;;https://evil.example\x1b\\", "\x1b[6n", "\r\nerror: fake",
@@ -107,8 +107,8 @@ def test_scopes_that_are_not_scope_tokens_are_never_stored(rel_world: World, rel
 PLUGIN = '''
 import json, os
 
-from skytells.auth.base import Authenticator
-from skytells.credentials import Credential
+from skytells.login.base import Authenticator
+from skytells.credentials.model import Credential
 
 
 class Handmade(Authenticator):

@@ -1,4 +1,4 @@
-"""The URL that is checked is the URL that is used (skytells/urls.py).
+"""The URL that is checked is the URL that is used (skytells/safety/urls.py).
 
 Every service URL (``SKYTELLS_API_URL``, ``SKYTELLS_AI_API_URL``,
 ``--issuer``/``SKYTELLS_ISSUER``, each endpoint in a server's metadata, the
@@ -39,11 +39,11 @@ from requests.adapters import HTTPAdapter
 from skytells_sandbox.server import Sandbox
 from urllib3.util import parse_url
 
-from skytells.browser import safe_to_open
 from skytells.errors import UsageError
 from skytells.exitcodes import ExitCode
-from skytells.http import HttpClient
-from skytells.urls import ServiceUrl, parse_service_url, without_userinfo
+from skytells.net.http import HttpClient
+from skytells.safety.urls import ServiceUrl, parse_service_url, without_userinfo
+from skytells.terminal.browser import safe_to_open
 
 PASSWORD = "hunter2-Pa55"
 PROPERTY = settings(max_examples=400, deadline=None, database=None, derandomize=True)

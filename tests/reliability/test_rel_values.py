@@ -1,6 +1,6 @@
 """Numbers and JSON types out of range, from a server or a hand-edited file, through the real CLI.
 
-Where a value enters, it is checked (skytells/values.py): a lifetime a
+Where a value enters, it is checked (skytells/safety/values.py): a lifetime a
 server announces is clamped or set aside (RFC 6749 section 5.1 makes it
 advice), so a login the user approved is never lost to it; a field of the
 credentials file is either refused with one line naming the file and the
@@ -41,8 +41,8 @@ from reliability_dialects import (
 )
 from reliability_support import HostileServer, World, fake_pat, fake_project_key, json_reply
 
-from skytells import values
-from skytells.scopes import DEFAULT_SCOPES
+from skytells.config.scopes import DEFAULT_SCOPES
+from skytells.safety import values
 
 CLI_PROPERTY = settings(max_examples=6, deadline=None, database=None, derandomize=True,
                         suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])

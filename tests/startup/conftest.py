@@ -131,7 +131,7 @@ def startup_quiet() -> None:
 
     skytells does not write its caches then, and the tests check that the caches were written.
     """
-    from skytells import discovery
+    from skytells.extensions import discovery
 
     here = Path(discovery.__file__).parent
     paths = [Path(sys.executable).parent, Path(sysconfig.get_paths()["purelib"]), here / "help.py",

@@ -1,4 +1,4 @@
-"""``skytells.discovery`` and the summary cache of ``skytells.help``: what invalidates them, what they never do."""
+"""``skytells.extensions.discovery`` and the summary cache: what invalidates them, what they never do."""
 
 from __future__ import annotations
 
@@ -14,8 +14,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from skytells import discovery, plugins
-from skytells import help as help_command
+from skytells.cli import help as help_command
+from skytells.extensions import discovery, plugins
 
 
 def _dist_info(site: Path, dist: str, entry_points: str, *, kind: str = "dist-info", version: str = "1.0") -> Path:

@@ -74,7 +74,7 @@ def test_editing_an_installed_module_updates_its_summary(startup_world):
 
 def test_a_plugin_on_the_skytells_base_class_says_which_distribution_provides_it(startup_world):
     world = startup_world
-    world.install(world.plugin(DIST, {"hello": ("Say hello", "hello")}, base="skytells.command_base"))
+    world.install(world.plugin(DIST, {"hello": ("Say hello", "hello")}, base="skytells.cli.command"))
     shown = world.run("help", "hello")
     assert shown.code == 0, shown
     assert f"This command is provided by the {DIST} plugin." in " ".join(shown.stdout.split())

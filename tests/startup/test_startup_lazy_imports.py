@@ -6,7 +6,8 @@ import json
 
 import pytest
 
-HEAVY = ("requests", "urllib3", "rich", "yaml", "skytells.console_api", "skytells.http", "skytells.protocol")
+HEAVY = ("requests", "urllib3", "rich", "yaml", "skytells.net.console_api", "skytells.net.http",
+         "skytells.net.protocol")
 
 # Loaded by ``site`` from the plugin directory on PYTHONPATH: writes the modules a run imported when it exits.
 # (``-X importtime`` cannot tell: it misses the modules that entry points load through importlib.)

@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
-from skytells.console_api import ConsoleClient
-from skytells.http import HttpClient
-from skytells.ui import Terminal
+from skytells.net.console_api import ConsoleClient
+from skytells.net.http import HttpClient
+from skytells.terminal.ui import Terminal
 
 UNIT_BASE_URL = "https://console.example.test"
 

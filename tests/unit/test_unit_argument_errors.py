@@ -7,7 +7,7 @@ import secrets as random_secrets
 
 import pytest
 
-from skytells.argument_errors import guard, shown
+from skytells.cli.argument_errors import guard, shown
 
 
 def _parser() -> argparse.ArgumentParser:

@@ -7,12 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from skytells import settings
-from skytells.context import Context
-from skytells.credential_service import CredentialService, resolve
-from skytells.credentials import Credential, StoredCredentials
+from skytells.cli.context import Context
+from skytells.config import settings
+from skytells.credentials.model import Credential, StoredCredentials
+from skytells.credentials.service import CredentialService, resolve
+from skytells.credentials.stores.base import CredentialStore
 from skytells.errors import AuthError, UsageError
-from skytells.stores.base import CredentialStore
 
 TOKEN = "sk_pat_" + "2e" * 32
 OTHER = "sk_pat_" + "7c" * 32
@@ -147,7 +147,7 @@ def test_a_context_opens_the_store_once_and_builds_one_terminal(monkeypatch: pyt
         opened.append(MemoryStore())
         return opened[-1]
 
-    monkeypatch.setattr("skytells.credential_service.open_store", open_store)
+    monkeypatch.setattr("skytells.cli.context.open_store", open_store)
     context = Context(stdin=io.StringIO(), stderr=io.StringIO(), profile="work")
     assert context.credentials.store is context.store is context.credentials.store
     assert context.terminal is context.terminal

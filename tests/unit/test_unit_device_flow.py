@@ -11,11 +11,11 @@ from typing import Any
 import pytest
 import requests
 
-from skytells.console_api import ConsoleClient
 from skytells.errors import AuthError, NetworkError, ServerError, SkytellsError
 from skytells.exitcodes import ExitCode
-from skytells.protocol.device_grant import DEVICE_GRANT_TYPE, DeviceAuthorization, PollOutcome, parse_retry_after
-from skytells.protocol.device_poller import MAX_FAILED_POLLS, MAX_SLOW_DOWNS, DevicePoller
+from skytells.net.console_api import ConsoleClient
+from skytells.net.protocol.device_grant import DEVICE_GRANT_TYPE, DeviceAuthorization, PollOutcome, parse_retry_after
+from skytells.net.protocol.device_poller import MAX_FAILED_POLLS, MAX_SLOW_DOWNS, DevicePoller
 
 BASE = "https://console.example.test"
 HOST = "console.example.test"
@@ -260,7 +260,7 @@ def test_expired_message_names_the_window_in_minutes(requests_mock: Any, unit_ap
 @pytest.mark.parametrize(("expires_in", "window"), [(900, "15 minutes"), (60, "1 minute"), (3, "1 minute"),
                                                     (3600, "60 minutes")])
 def test_expired_message_window(expires_in: float, window: str) -> None:
-    from skytells.protocol.device_poller import expired_error
+    from skytells.net.protocol.device_poller import expired_error
 
     assert f"within {window}." in str(expired_error(expires_in))
 

@@ -7,11 +7,11 @@ from typing import Any
 
 import pytest
 
-from skytells import browser
-from skytells.auth.base import LoginContext
-from skytells.auth.device import DeviceAuthenticator, format_time_left
-from skytells.console_api import ConsoleClient
 from skytells.errors import AuthError
+from skytells.login.base import LoginContext
+from skytells.login.device import DeviceAuthenticator, format_time_left
+from skytells.net.console_api import ConsoleClient
+from skytells.terminal import browser
 
 BASE = "https://console.example.test"
 DEVICE_CODE = "dc-91d2e0b7c4a84f3e9b6d5a1c0e7f2b48"
@@ -20,7 +20,7 @@ SCOPES = ("inference", "projects.read")
 
 
 class Browser:
-    """Stands in for skytells.browser: records what would have been opened."""
+    """Stands in for skytells.terminal.browser: records what would have been opened."""
 
     def __init__(self, monkeypatch: pytest.MonkeyPatch, *, display: bool = True, works: bool = True) -> None:
         self.opened: list[str] = []
@@ -243,6 +243,6 @@ def test_format_time_left(seconds: float, text: str) -> None:
     ("https://console.skytells.ai/device --new-window", False),
 ])
 def test_only_plain_https_or_loopback_urls_are_opened(url: str, safe: bool) -> None:
-    from skytells.browser import safe_to_open
+    from skytells.terminal.browser import safe_to_open
 
     assert safe_to_open(url) is safe

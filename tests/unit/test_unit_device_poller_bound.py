@@ -15,8 +15,8 @@ from hypothesis import strategies as st
 
 from skytells.errors import NetworkError
 from skytells.exitcodes import ExitCode
-from skytells.protocol.device_grant import DeviceAuthorization, DeviceGrantClient, PollOutcome, PollResult
-from skytells.protocol.device_poller import MAX_FAILED_POLLS, MAX_SLOW_DOWNS, DevicePoller
+from skytells.net.protocol.device_grant import DeviceAuthorization, DeviceGrantClient, PollOutcome, PollResult
+from skytells.net.protocol.device_poller import MAX_FAILED_POLLS, MAX_SLOW_DOWNS, DevicePoller
 from tests.unit.conftest import UnitFakeClock
 
 HOST = "auth.example.test"

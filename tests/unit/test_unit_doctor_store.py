@@ -9,11 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from skytells import credential_service, doctor
-from skytells.context import Context
-from skytells.credentials import StoredCredentials
+from skytells.cli import context as cli_context
+from skytells.cli.context import Context
+from skytells.commands import doctor_checks as doctor
+from skytells.credentials.model import StoredCredentials
+from skytells.credentials.stores.base import CredentialStore
 from skytells.errors import StoreError
-from skytells.stores.base import CredentialStore
 
 TOKEN = "sk_pat_" + "d" * 64
 
@@ -77,7 +78,7 @@ def config_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 def use_store(monkeypatch: pytest.MonkeyPatch, store: CredentialStore) -> None:
     monkeypatch.setenv("SKYTELLS_CREDENTIAL_STORE", store.name)
-    monkeypatch.setattr(credential_service, "open_store", lambda: store)
+    monkeypatch.setattr(cli_context, "open_store", lambda: store)
 
 
 def by_check(findings: list[doctor.Finding]) -> dict[str, doctor.Finding]:

@@ -15,13 +15,14 @@ from typing import Any
 
 import pytest
 
-from skytells import credentials as credentials_module
-from skytells import safe_files, settings
-from skytells.credentials import Credential, StoredCredentials, now_ms
+from skytells.config import settings
+from skytells.credentials import model as credentials_module
+from skytells.credentials.model import Credential, StoredCredentials, now_ms
+from skytells.credentials.stores import file as file_module
+from skytells.credentials.stores.document import parse_document, render_document
+from skytells.credentials.stores.file import FileStore
 from skytells.errors import StoreError
-from skytells.stores import file as file_module
-from skytells.stores.document import parse_document, render_document
-from skytells.stores.file import FileStore
+from skytells.safety import safe_files
 
 PAT = "sk_pat_" + "1f" * 32
 PROJECT_KEY = "sk_proj_a1b2c3d4e5f6g7h8"
@@ -477,7 +478,7 @@ def test_a_lock_file_left_by_a_dead_process_does_not_block(unit_store: FileStore
 
 
 class _FakeTime:
-    """Stands in for the time module inside skytells.stores.file: sleeping moves the clock."""
+    """Stands in for the time module inside skytells.credentials.stores.file: sleeping moves the clock."""
 
     def __init__(self) -> None:
         self.now = 0.0
@@ -542,7 +543,7 @@ def test_concurrent_updates_from_many_processes_are_never_lost(unit_store: FileS
     assert mode(unit_store.path) == 0o600
 
 
-# -- only a regular file of ours is read (skytells.safe_files) --------------------------------------
+# -- only a regular file of ours is read (skytells.safety.safe_files) --------------------------------------
 
 
 def _fifo(path: Path) -> None:

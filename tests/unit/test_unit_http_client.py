@@ -11,7 +11,7 @@ import urllib3
 
 from skytells.errors import NetworkError, ServerError, UsageError
 from skytells.exitcodes import ExitCode
-from skytells.http import MAX_BODY_BYTES, USER_AGENT, HttpClient, Response
+from skytells.net.http import MAX_BODY_BYTES, USER_AGENT, HttpClient, Response
 
 BASE = "https://console.example.test"
 HOST = "console.example.test"
@@ -217,7 +217,7 @@ def test_describe_prefers_the_description_and_is_terminal_safe() -> None:
 
 def test_a_secret_sent_is_masked_in_a_description_even_where_the_text_is_cut(unit_http: HttpClient,
                                                                              requests_mock: Any) -> None:
-    from skytells import redaction
+    from skytells.safety import redaction
 
     secret = "dc-" + "9" * 40
     requests_mock.post(BASE + "/token", status_code=400,

@@ -10,11 +10,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from skytells.auth.base import LOGIN_FLAGS, LoginOption, options_problem
-from skytells.auth.device import DeviceAuthenticator, issuer_url
-from skytells.auth.token import TokenAuthenticator
 from skytells.commands.login import LoginParser, add_common_options, chosen_method, method_in, option_values
 from skytells.errors import UsageError
+from skytells.login.base import LOGIN_FLAGS, LoginOption, options_problem
+from skytells.login.device import DeviceAuthenticator, issuer_url
+from skytells.login.token import TokenAuthenticator
 
 
 def options(*flags: str) -> tuple[LoginOption, ...]:

@@ -15,19 +15,19 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from skytells import redaction
-from skytells.auth.base import LoginContext
-from skytells.auth.device import authorization_of, check_pending, grant_client, pending_event, start
-from skytells.console_api import ConsoleClient
-from skytells.credential_service import CredentialService
-from skytells.credentials import PENDING_LOGIN_FIELD, PendingLogin, StoredCredentials
+from skytells.credentials.model import PENDING_LOGIN_FIELD, PendingLogin, StoredCredentials
+from skytells.credentials.service import CredentialService
+from skytells.credentials.stores.document import parse_document, render_document
 from skytells.errors import AuthError, NetworkError, StoreError, UsageError
 from skytells.exitcodes import ExitCode
-from skytells.http import HttpClient
-from skytells.protocol.oauth import OAuthClient, ServerMetadata
-from skytells.stores.document import parse_document, render_document
-from skytells.urls import parse_service_url
-from skytells.values import BadValue
+from skytells.login.base import LoginContext
+from skytells.login.device import authorization_of, check_pending, grant_client, pending_event, start
+from skytells.net.console_api import ConsoleClient
+from skytells.net.http import HttpClient
+from skytells.net.protocol.oauth import OAuthClient, ServerMetadata
+from skytells.safety import redaction
+from skytells.safety.urls import parse_service_url
+from skytells.safety.values import BadValue
 
 BASE = "https://console.example.test"
 TOKEN_URL = f"{BASE}/api/oauth/token"
@@ -97,7 +97,7 @@ def test_the_wait_is_never_longer_than_one_interval(not_before_offset):
         host = "console.example.test"
 
         def poll_device_token(self, device_code):
-            from skytells.protocol.device_grant import PollOutcome, PollResult
+            from skytells.net.protocol.device_grant import PollOutcome, PollResult
 
             return PollResult(PollOutcome.PENDING)
 
@@ -286,7 +286,7 @@ def test_switching_the_default_profile_moves_its_pending_login_with_it():
 @pytest.fixture
 def service_for(tmp_path):
     """``service_for(profile)``: a CredentialService on a FileStore in a temporary directory."""
-    from skytells.stores.file import FileStore
+    from skytells.credentials.stores.file import FileStore
 
     store = FileStore(tmp_path / "skytells")
     return lambda profile=None: CredentialService(store, profile)
@@ -343,7 +343,7 @@ def test_pending_event_has_the_documented_fields_and_no_device_code():
 def test_every_device_flow_reports_the_pending_event_at_its_start(requests_mock, console, answer):
     requests_mock.post(f"{BASE}/api/oauth/device", json=answer)
     seen: list[dict[str, Any]] = []
-    from skytells.ui import Terminal
+    from skytells.terminal.ui import Terminal
 
     login = LoginContext(terminal=Terminal(stdin=io.StringIO(), stderr=io.StringIO()), api=console, server=BASE,
                          scopes=("inference",), scopes_requested=False, events=seen.append)
@@ -367,7 +367,7 @@ def test_a_metadata_without_a_device_endpoint_asks_for_the_option(requests_mock)
 
 
 def test_discovery_without_a_device_endpoint_still_serves_refresh(requests_mock):
-    from skytells.protocol.oauth import discover
+    from skytells.net.protocol.oauth import discover
 
     requests_mock.get("https://id.example.test/.well-known/oauth-authorization-server",
                       json={"issuer": "https://id.example.test", "token_endpoint": "https://id.example.test/o/token/"})

@@ -18,12 +18,12 @@ import requests_mock
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from skytells import redaction
-from skytells.console_api import ConsoleClient
+from skytells.credentials.stores.document import KNOWN_FIELDS, parse_document, render_document
+from skytells.credentials.stores.file import FileStore
 from skytells.errors import NetworkError, SkytellsError, StoreError, UsageError
-from skytells.http import HttpClient, Response
-from skytells.masking import mask
-from skytells.protocol.device_grant import (
+from skytells.net.console_api import ConsoleClient
+from skytells.net.http import HttpClient, Response
+from skytells.net.protocol.device_grant import (
     MAX_EXPIRES_IN,
     MAX_INTERVAL,
     MIN_INTERVAL,
@@ -33,10 +33,10 @@ from skytells.protocol.device_grant import (
     clamp_interval,
     parse_retry_after,
 )
-from skytells.sanitize import terminal_safe
-from skytells.stores.document import KNOWN_FIELDS, parse_document, render_document
-from skytells.stores.file import FileStore
-from skytells.ui import MAX_INPUT_LINE, Terminal, read_bounded_line
+from skytells.safety import redaction
+from skytells.safety.masking import mask
+from skytells.safety.sanitize import terminal_safe
+from skytells.terminal.ui import MAX_INPUT_LINE, Terminal, read_bounded_line
 
 PROPERTY = settings(max_examples=200, deadline=None, database=None,
                     suppress_health_check=[HealthCheck.too_slow])

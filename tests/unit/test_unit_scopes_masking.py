@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
+from skytells.config.scopes import DEFAULT_SCOPES, KNOWN_SCOPES, parse_scopes
 from skytells.errors import UsageError
 from skytells.exitcodes import ExitCode
-from skytells.masking import looks_like_pat, looks_like_project_key, mask
-from skytells.sanitize import terminal_safe
-from skytells.scopes import DEFAULT_SCOPES, KNOWN_SCOPES, parse_scopes
+from skytells.safety.masking import looks_like_pat, looks_like_project_key, mask
+from skytells.safety.sanitize import terminal_safe
 
 # -- scopes ---------------------------------------------------------------------------
 

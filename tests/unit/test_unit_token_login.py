@@ -7,12 +7,12 @@ from typing import Any
 import pytest
 import requests
 
-from skytells.auth.base import LoginContext
-from skytells.auth.token import PROMPT, TokenAuthenticator
-from skytells.console_api import ConsoleClient
 from skytells.errors import AuthError, NetworkError, ServerError, UsageError
 from skytells.exitcodes import ExitCode
-from skytells.ui import MAX_INPUT_LINE
+from skytells.login.base import LoginContext
+from skytells.login.token import PROMPT, TokenAuthenticator
+from skytells.net.console_api import ConsoleClient
+from skytells.terminal.ui import MAX_INPUT_LINE
 
 BASE = "https://console.example.test"
 PROJECTS_URL = f"{BASE}/api/v1/cli/projects"

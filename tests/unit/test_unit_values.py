@@ -1,4 +1,4 @@
-"""The value checks of skytells/values.py, and the places that rely on them (Credential, local_time, display)."""
+"""The value checks of skytells/safety/values.py, and the places that rely on them (Credential, local_time, display)."""
 
 from __future__ import annotations
 
@@ -11,10 +11,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from skytells import values
-from skytells.credentials import Credential, StoredCredentials, local_time, read_facts
+from skytells.credentials.model import Credential, StoredCredentials, local_time, read_facts
 from skytells.errors import AuthError, StoreError
-from skytells.sanitize import displayable, has_controls
+from skytells.safety import values
+from skytells.safety.sanitize import displayable, has_controls
 
 PROPERTY = settings(max_examples=300, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
 

@@ -1,0 +1,1 @@
+"""The cliff application: app, command base and manager, help, groups, completion, display, errors."""

@@ -1,0 +1,238 @@
+"""The cliff application: global options, logging, error reporting and exit codes.
+
+Every failure of a run is recorded in the run's :class:`~skytells.cli.json_errors.ErrorReport`
+where it is reported: a command's exception (``clean_up``), an argparse usage error (the
+parsers' ``error``), a word that is not a command and the app's own refusals (``refuse``).
+``skytells.main`` writes it as one JSON object on stdout at the end when the command line
+asked for JSON.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from typing import Any
+
+from cliff.app import App
+
+from skytells.cli.argument_errors import guard, shown
+from skytells.cli.command_manager import LazyCommandManager
+from skytells.cli.context import Context
+from skytells.cli.json_errors import ErrorReport, wanted
+from skytells.cli_version import __version__
+from skytells.errors import SkytellsError, UsageError
+from skytells.exitcodes import ExitCode
+from skytells.safety import redaction
+
+DESCRIPTION = "Sign in to Skytells and manage the credentials of this machine."
+
+
+def register_stored_secrets(context: Context) -> None:
+    """Register the stored credentials, for a message shown before the command opened the store.
+
+    A message can quote what the user typed (a stored token pasted after
+    ``--scopes``) before the command read the store. A store that cannot
+    be read is the command's to report, not this lookup's.
+    """
+    with contextlib.suppress(Exception):  # a store that cannot be read has nothing to mask
+        context.store.load()  # the store registers what it holds
+
+
+class ConsoleFormatter(logging.Formatter):
+    """Plain info lines; "error:"/"warning:" prefixes; a --debug hint for unexpected errors.
+
+    Tracebacks reach the console only with ``--debug`` (``show_tracebacks``);
+    a ``--log-file`` keeps them whatever the console shows.
+    """
+
+    def __init__(self, fmt: str | None = None, *, show_tracebacks: bool = False) -> None:
+        super().__init__(fmt)
+        self.show_tracebacks = show_tracebacks
+
+    def format(self, record: logging.LogRecord) -> str:
+        if record.exc_info and not self.show_tracebacks:
+            record = logging.makeLogRecord({**record.__dict__, "exc_info": None, "exc_text": None})
+        message = super().format(record)
+        if record.levelno >= logging.ERROR:
+            if isinstance(record.msg, BaseException) and not isinstance(record.msg, SkytellsError):
+                # With --debug the traceback follows (exc_info): a hint to run with --debug would be noise.
+                hint = "" if record.exc_info else " (run with --debug for details)"
+                message = f"{type(record.msg).__name__}: {message}{hint}"
+            return f"error: {message}"
+        if record.levelno >= logging.WARNING:
+            return f"warning: {message}"
+        return message
+
+
+class RedactingFormatter(logging.Formatter):
+    """Wraps a handler's formatter so that what it writes (message, traceback) passes the redaction step."""
+
+    def __init__(self, inner: logging.Formatter | None) -> None:
+        super().__init__()
+        self.inner = inner or logging.Formatter()
+
+    def format(self, record: logging.LogRecord) -> str:
+        return redaction.redact(self.inner.format(record), message=True)
+
+
+class SkytellsApp(App):
+    """The ``skytells`` application."""
+
+    NAME = "skytells"
+
+    def __init__(self) -> None:
+        super().__init__(DESCRIPTION, __version__, LazyCommandManager(), deferred_help=True)
+        from importlib.metadata import EntryPoint
+
+        from skytells.cli.help import HelpCommand
+        from skytells.extensions.discovery import COMMANDS
+        from skytells.extensions.plugins import CommandEntryPoint
+
+        self.command_manager.add_command("help", HelpCommand)
+        # Our completion script replaces cliff's; imported only when "complete" runs.
+        self.command_manager.commands["complete"] = CommandEntryPoint(  # type: ignore[assignment]
+            EntryPoint("complete", "skytells.cli.completion:CompleteCommand", COMMANDS))
+        self._last_error: BaseException | None = None
+        #: This run's failure, for the JSON error object (``skytells.cli.json_errors``); rebuilt by ``run``.
+        self.error_report = ErrorReport()
+        #: What commands share in this run; rebuilt from the global options once they are parsed.
+        self.context = Context(stdin=self.stdin, stdout=self.stdout, stderr=self.stderr)
+
+    def build_option_parser(self, description: str | None, version: str | None,
+                            argparse_kwargs: dict[str, Any] | None = None) -> Any:
+        # "skytells" also under ``python -m skytells``, where argv[0] is __main__.py.
+        parser = guard(self._recording(super().build_option_parser(description, version,
+                                                                   {"prog": self.NAME, **(argparse_kwargs or {})})))
+        parser.add_argument("--profile", metavar="NAME",
+                            help="Use this credentials profile (default: $SKYTELLS_PROFILE, else the default profile).")
+        parser.add_argument("--non-interactive", action="store_true",
+                            help="Never ask a question: a command that would ask fails at once and names the flag "
+                                 "to pass instead (also: SKYTELLS_NONINTERACTIVE=1).")
+        return parser
+
+    def _recording(self, parser: Any) -> Any:
+        """Make ``parser``'s usage errors (argparse's exit 2) part of this run's error report; return it.
+
+        Applied before :func:`guard`, so that what is recorded is the message with values masked.
+        """
+        report = parser.error
+
+        def error(message: str) -> Any:
+            self.error_report.record(UsageError(message, hint=f"See '{parser.prog} --help'."))
+            return report(message)
+
+        parser.error = error
+        return parser
+
+    def run(self, argv: list[str]) -> int:
+        """Run the command line ``argv``; whether a failure is reported as JSON is decided here, once."""
+        self.error_report = ErrorReport(wanted(argv))
+        return int(super().run(argv))
+
+    def refuse(self, error: SkytellsError) -> int:
+        """Report ``error`` outside a command: its ``error:`` line on stderr, recorded for JSON; its exit code."""
+        self.stderr.write(f"error: {error}\n")
+        self.error_report.record(error)
+        return int(error.exit_code)
+
+    def initialize_app(self, argv: list[str]) -> None:
+        from skytells.config import settings
+
+        for name in settings.CREDENTIAL_ENV:  # credentials of the environment are in play from the start
+            settings.credential_from_env(name)
+        redaction.REDACTOR.before_first_message(lambda: register_stored_secrets(self.context))
+        if self.options.profile is not None:
+            from skytells.safety.values import valid_profile_name
+
+            if not valid_profile_name(self.options.profile):
+                raise SystemExit(self.refuse(UsageError("A profile name is 1-64 letters, digits, '-', '_' or '.'.")))
+            if redaction.shaped_like_credential(self.options.profile):  # never saved as a profile name
+                raise SystemExit(self.refuse(UsageError("--profile was given a credential, not a profile name.")))
+        self.context = Context(stdin=self.stdin, stdout=self.stdout, stderr=self.stderr,
+                               profile=self.options.profile, debug=bool(self.options.debug),
+                               quiet=self.options.verbose_level == 0,
+                               non_interactive=bool(self.options.non_interactive))
+
+    def configure_logging(self) -> None:
+        from skytells.terminal.streams import RedactingStream
+
+        super().configure_logging()
+        root = logging.getLogger()
+        for handler in root.handlers:
+            if isinstance(handler, logging.StreamHandler) and not isinstance(handler, logging.FileHandler):
+                handler.setFormatter(ConsoleFormatter(self.CONSOLE_MESSAGE_FORMAT,
+                                                      show_tracebacks=bool(self.options.debug)))
+            if not isinstance(getattr(handler, "stream", None), RedactingStream):  # the --log-file
+                handler.setFormatter(RedactingFormatter(handler.formatter))
+        # Third-party libraries' debug chatter (urllib3) only at -vv and above.
+        if self.options.verbose_level < 2:
+            logging.getLogger("urllib3").setLevel(logging.WARNING)
+
+    def print_help_if_requested(self) -> None:
+        if self.deferred_help and self.options.deferred_help:
+            self.print_command_list()
+            raise SystemExit(ExitCode.OK)
+
+    def print_command_list(self) -> None:
+        """Print the global help and every command's summary to stdout."""
+        from skytells.cli.help import print_command_list
+
+        print_command_list(self, self.stdout)
+
+    def interact(self) -> None:
+        """No interactive shell: with no command, show the help."""
+        self.print_command_list()
+        raise SystemExit(ExitCode.OK)
+
+    def prepare_to_run_command(self, cmd: Any) -> None:
+        # argparse quotes rejected arguments in its errors; a token typed there must not be echoed.
+        build_parser = cmd.get_parser
+        cmd.get_parser = lambda prog_name: guard(self._recording(build_parser(prog_name)))
+
+    def run_subcommand(self, argv: list[str]) -> int:
+        try:
+            self.command_manager.find_command(argv)
+        except ValueError:
+            from skytells.cli.groups import run_group
+
+            answered = run_group(self, argv)  # "skytells auth": the group's commands, not an error
+            return self._unknown_command(argv) if answered is None else answered
+        self._last_error = None
+        result = super().run_subcommand(argv)
+        error = self._error_of_last_run()
+        return int(error.exit_code) if isinstance(error, SkytellsError) else result
+
+    def _error_of_last_run(self) -> BaseException | None:
+        """What the last command raised (``clean_up`` records it), read after cliff has handled it."""
+        return self._last_error
+
+    def get_fuzzy_matches(self, cmd: str) -> list[str]:
+        """Commands that start with ``cmd``, else the few whose name is close to it (none for gibberish)."""
+        import difflib
+
+        names = sorted(name for name, _ in self.command_manager)
+        starting = [name for name in names if name.startswith(cmd)]
+        if starting:
+            return starting
+        words = sorted({name.split()[0] for name in names} | set(names))
+        close = set(difflib.get_close_matches(cmd, words, n=3, cutoff=0.6))
+        return [name for name in names if name in close or name.split()[0] in close]
+
+    def _unknown_command(self, argv: list[str]) -> int:
+        from skytells.safety.sanitize import terminal_safe
+
+        word = terminal_safe(shown(argv[0]), 60)
+        code = self.refuse(UsageError(f"'{word}' is not a {self.NAME} command. See '{self.NAME} help'."))
+        matches = self.get_fuzzy_matches(argv[0]) if not argv[0].startswith("-") else []
+        if matches:
+            self.stderr.write("Did you mean one of these?\n")
+            for match in matches[:5]:
+                self.stderr.write(f"  {match}\n")
+        return code
+
+    def clean_up(self, cmd: Any, result: int, err: BaseException | None) -> None:
+        self._last_error = err
+        if err is not None:  # None after a usage error: the parser recorded it
+            self.error_report.record(err)
+        if isinstance(err, KeyboardInterrupt):
+            self.stderr.write("\nInterrupted.\n")

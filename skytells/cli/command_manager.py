@@ -1,0 +1,28 @@
+"""A cliff command manager that imports only the command that runs.
+
+Stock cliff lists commands through stevedore, which imports every command
+module at start-up. Here the ``skytells.commands`` entry points come from
+``skytells.extensions.discovery`` (one per name, by the rule of ``skytells.extensions.plugins``),
+and a command's module is imported only when that command is chosen.
+"""
+
+from __future__ import annotations
+
+from cliff.commandmanager import CommandManager
+
+from skytells.extensions import plugins
+from skytells.extensions.discovery import COMMANDS
+
+
+class LazyCommandManager(CommandManager):
+    """Command lookup over the ``skytells.commands`` entry points, each imported when chosen."""
+
+    def __init__(self) -> None:
+        super().__init__(COMMANDS, convert_underscores=True)
+
+    def load_commands(self, namespace: str) -> None:
+        """List the commands of ``namespace``; a command that cannot be loaded fails when run, not here."""
+        self.group_list.append(namespace)
+        for ep in plugins.entry_points(namespace):
+            # cliff only calls ``load()`` and reads ``name``, which CommandEntryPoint provides.
+            self.commands[ep.name.replace("_", " ")] = plugins.CommandEntryPoint(ep)  # type: ignore[assignment]

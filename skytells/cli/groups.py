@@ -1,0 +1,87 @@
+"""Command groups: the leading words several commands share (``auth`` of ``auth status``, ``auth token``).
+
+A group is not a command, yet users type it alone to see what it holds, as
+with ``gh auth``. Any leading words of a command name form a group, so a
+plugin's multi-word commands (``skytells.commands`` entry points named
+``foo_bar_baz``) get the same behaviour as ``auth`` and ``api-key``:
+
+- ``skytells GROUP`` (or ``skytells GROUP --help``, ``skytells help GROUP``)
+  lists the group's commands with their summaries and exits 0;
+- ``skytells GROUP WORD`` where no command matches is a usage error (exit 2)
+  naming the group, with the nearest of its commands.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable, Sequence
+from typing import IO, Any
+
+from skytells.exitcodes import ExitCode
+
+HELP_FLAGS = ("-h", "--help")
+
+
+def members(names: Iterable[str], group: Sequence[str]) -> list[str]:
+    """The command names (space-separated words) that start with the words of ``group``, sorted."""
+    prefix = " ".join(group) + " "
+    return sorted(name for name in names if name.startswith(prefix))
+
+
+def find_group(names: Iterable[str], argv: Sequence[str]) -> list[str]:
+    """The longest run of ``argv``'s leading words that is a group ([] when there is none)."""
+    names = list(names)
+    words: list[str] = []
+    for word in argv:
+        if word.startswith("-"):
+            break
+        words.append(word)
+    for length in range(len(words), 0, -1):
+        if members(names, words[:length]):
+            return words[:length]
+    return []
+
+
+def print_group(app: Any, group: Sequence[str], out: IO[str]) -> None:
+    """Print the usage of a group and each of its commands (without the group's words) with its summary."""
+    from skytells.cli.command import summaries
+
+    names = members((name for name, _ in app.command_manager), group)
+    entry_points = dict(app.command_manager)
+    listing = summaries((name, entry_points[name]) for name in names)
+    words = " ".join(group)
+    out.write(f"usage: {app.NAME} {words} COMMAND [OPTIONS]\n\nCommands:\n")
+    width = max(len(name) - len(words) - 1 for name in names)
+    for name in names:
+        out.write(f"  {name[len(words) + 1:]:<{width}}  {listing[name]}\n")
+    out.write(f"\nRun '{app.NAME} help {words} COMMAND' for the options of one command.\n")
+
+
+def run_group(app: Any, argv: Sequence[str]) -> int | None:
+    """Answer a command line that names a group rather than a command; None when it names no group."""
+    from skytells.cli.argument_errors import shown
+    from skytells.errors import UsageError
+    from skytells.safety.sanitize import terminal_safe
+
+    names = [name for name, _ in app.command_manager]
+    group = find_group(names, argv)
+    if not group:
+        return None
+    rest = list(argv[len(group):])
+    if all(word in HELP_FLAGS for word in rest):
+        print_group(app, group, app.stdout)
+        return int(ExitCode.OK)
+    words = " ".join(group)
+    typed = terminal_safe(shown(rest[0]), 60)
+    if rest[0].startswith("-"):
+        return int(app.refuse(UsageError(f"'{app.NAME} {words}' needs a command before {typed}. "
+                                         f"See '{app.NAME} {words}'.")))
+    code = int(app.refuse(UsageError(f"'{typed}' is not a '{app.NAME} {words}' command. See '{app.NAME} {words}'.")))
+    following = [name[len(words) + 1:] for name in members(names, group)]
+    nearest = [name for name in following if name.startswith(rest[0])] or difflib.get_close_matches(
+        rest[0], following, n=3, cutoff=0.6)
+    if nearest:
+        app.stderr.write("Did you mean one of these?\n")
+        for name in nearest[:5]:
+            app.stderr.write(f"  {words} {name}\n")
+    return code

@@ -1,0 +1,249 @@
+"""The one way commands read and change credentials: which one is in effect, and every change to the store.
+
+Commands ask a :class:`CredentialService` (``context.credentials``) and
+format what it answers; none of them edits a stored record itself. It owns
+
+- resolution: the environment first (``SKYTELLS_TOKEN``,
+  ``SKYTELLS_ACCESS_KEY``, ``SKYTELLS_API_KEY``), then the profile's stored
+  value, written once here for every field;
+- the user token in effect, bound to its server and refreshed under the
+  store's lock when it is about to expire (``skytells.credentials.tokens``);
+- every change: saving a token or a key, removing one, switching the default
+  profile, keeping a pending device login (``login --request``), each one
+  read-modify-write under the store's lock.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from skytells.config import settings
+from skytells.credentials.model import StoredCredentials
+from skytells.errors import AuthError, ExpiredTokenError, NotLoggedInError, UsageError
+
+if TYPE_CHECKING:
+    from skytells.credentials.model import Credential, PendingLogin
+    from skytells.credentials.stores.base import CredentialStore
+    from skytells.credentials.tokens import ActiveToken
+    from skytells.net.console_api import ConsoleClient, TokenCheck
+
+
+def display_path(path: str) -> str:
+    """``path`` with the home directory shown as ``~``."""
+    home = os.path.expanduser("~")
+    if home not in ("", "/") and (path == home or path.startswith(home + os.sep)):
+        return "~" + path[len(home):]
+    return path
+
+
+@dataclass
+class ResolvedCredential:
+    """A credential and where it came from."""
+
+    value: str | None = field(default=None, repr=False)
+    #: ``"env"`` or ``"store"``; None when there is no credential.
+    origin: str | None = None
+    #: The environment variable or store location, for display.
+    source: str = ""
+
+
+def resolve(field_name: str, record: StoredCredentials | Callable[[], StoredCredentials],
+            store: CredentialStore) -> ResolvedCredential:
+    """The credential in effect for ``field_name`` (``token``, ``access_key``, ``api_key``).
+
+    The environment first, then ``record`` (or what it returns, read only when
+    the environment sets nothing): the one place this order is written.
+    """
+    from_env = settings.credential_from_env(field_name)
+    if from_env:
+        return ResolvedCredential(from_env, "env", settings.CREDENTIAL_ENV[field_name])
+    value = getattr(record if isinstance(record, StoredCredentials) else record(), field_name)
+    if value:
+        return ResolvedCredential(value, "store", display_path(store.location))
+    return ResolvedCredential()
+
+
+class CredentialService:
+    """The credentials of one profile in one store (see the module docstring)."""
+
+    def __init__(self, store: CredentialStore, profile: str | None) -> None:
+        self.store = store
+        #: The profile chosen for this run; None means the stored default.
+        self.profile = profile
+
+    @property
+    def location(self) -> str:
+        """Where the store keeps the credentials, as shown to the user (``~`` for the home directory)."""
+        return display_path(self.store.location)
+
+    @property
+    def where(self) -> str:
+        """Where this profile's credentials are kept: the location, and the profile when one was chosen."""
+        return f"{self.location} (profile {self.profile})" if self.profile else self.location
+
+    def stored(self) -> StoredCredentials:
+        """Everything stored: the default profile, with the others under it."""
+        return self.store.load()
+
+    def profile_record(self) -> StoredCredentials:
+        """The chosen profile's stored credentials (an empty record if the profile does not exist yet)."""
+        record = self.stored()
+        return record.profile(self.profile) or StoredCredentials(profile_name=self.profile or record.profile_name)
+
+    def resolve(self, field_name: str, record: StoredCredentials | None = None) -> ResolvedCredential:
+        """The credential in effect for ``field_name``: the environment first, then the chosen profile."""
+        return resolve(field_name, self.profile_record if record is None else record, self.store)
+
+    @staticmethod
+    def overridden_by_env(field_name: str) -> str | None:
+        """The environment variable that overrides the stored ``field_name`` in this run, if it is set."""
+        return settings.CREDENTIAL_ENV[field_name] if settings.credential_from_env(field_name) else None
+
+    def not_logged_in(self) -> NotLoggedInError:
+        """The error for a run without a user token, naming the profile when one was chosen.
+
+        A chosen profile that does not exist is named as such, with the ones that do.
+        """
+        if not self.profile:
+            return NotLoggedInError("You are not logged in.", hint=f"Run skytells login (or set {settings.ENV_TOKEN}).")
+        login = f"skytells --profile {self.profile} login"
+        record = self.stored()
+        if record.profile(self.profile) is None:
+            existing = [name for name in record.profile_names()
+                         if (profile := record.profile(name)) is not None and not profile.is_empty()]
+            known = f" (profiles: {', '.join(existing)})" if existing else " (no profile has credentials yet)"
+            return NotLoggedInError(f"There is no profile {self.profile!r}{known}.", hint=f"Run {login} to create it.")
+        return NotLoggedInError(f"You are not logged in (profile {self.profile!r}).",
+                         hint=f"Run {login} (or set {settings.ENV_TOKEN}).")
+
+    @staticmethod
+    def server_for(credential: Credential | None) -> str:
+        """The console a token talks to: ``SKYTELLS_API_URL`` when set, else where it was issued."""
+        return settings.console_url_from_env() or (credential.host if credential and credential.host else None) \
+            or settings.console_url()
+
+    def active_token(self, *, server: str | None = None, refresh: bool = True) -> ActiveToken:
+        """The user token to use: ``SKYTELLS_TOKEN`` first, else the profile's stored one.
+
+        A stored token is checked against ``server`` (default: ``SKYTELLS_API_URL``,
+        else the server it was issued by) and refreshed first, under the store's
+        lock, when it has expired or is about to and a refresh token is at hand.
+        Raises AuthError when there is no usable token.
+        """
+        from skytells.credentials import tokens
+
+        resolved = self.resolve("token")
+        if resolved.origin == "env":
+            assert resolved.value is not None
+            return tokens.ActiveToken(resolved.value, "env")
+        credential = self.profile_record().token_credential()
+        if credential is None:
+            raise self.not_logged_in()
+        tokens.check_bound(credential, server or self.server_for(credential))
+        if not (refresh and tokens.expires_soon(credential)):
+            return tokens.ActiveToken(credential.token, "store", credential)
+        if not (credential.refresh_token and credential.issuer and credential.client_id):
+            raise ExpiredTokenError("The stored token has expired and cannot be refreshed.",
+                                    hint="Run skytells login again.")
+        return tokens.refresh_under_lock(self.store, self.profile, credential)
+
+    @staticmethod
+    def check_token(token: str, credential: Credential | None, console: ConsoleClient) -> TokenCheck:
+        """Whether ``token`` is good, asked where it lives; every command that shows a status asks here.
+
+        A token from a standard provider (``login --issuer``) is unknown to the
+        Skytells console: it is checked at its issuer's userinfo endpoint when
+        the grant allows it (``openid``), else only its expiry is known.
+        Anything else is checked by ``console``.
+        """
+        if credential is None or not credential.issuer:
+            return console.check_token(token)
+        from skytells.credentials.model import local_time, now_ms
+        from skytells.credentials.tokens import oauth_client
+        from skytells.errors import SkytellsError
+        from skytells.net.console_api import TokenCheck, TokenStatus
+
+        if credential.expires_at is not None and now_ms() >= credential.expires_at:
+            return TokenCheck(TokenStatus.INVALID, f"expired {local_time(credential.expires_at)}")
+        if "openid" not in (credential.scopes or ()):
+            return TokenCheck(TokenStatus.UNVERIFIED, "only its expiry is known: the grant has no openid scope")
+        try:
+            claims = oauth_client(credential).userinfo(token)
+        except AuthError as error:
+            return TokenCheck(TokenStatus.INVALID, error.message)
+        except SkytellsError as error:
+            return TokenCheck(TokenStatus.UNKNOWN, error.message)
+        if not claims:
+            return TokenCheck(TokenStatus.UNVERIFIED,
+                              f"only its expiry is known: {credential.issuer} has no userinfo endpoint")
+        return TokenCheck(TokenStatus.VALID, claims=claims)
+
+    def _change_profile(self, change: Callable[[StoredCredentials], Any], *, create: bool) -> Any:
+        """Apply ``change`` to the chosen profile under the store's lock; return what it returned."""
+        outcome: list[Any] = []
+
+        def apply(record: StoredCredentials) -> None:
+            target = record.profile(self.profile, create=create)
+            outcome.append(None if target is None else change(target))
+
+        self.store.update(apply)
+        return outcome[0] if outcome else None
+
+    def save_token(self, credential: Credential) -> None:
+        """Store ``credential`` as the chosen profile's user token (the profile is created if needed)."""
+        self._change_profile(lambda target: target.set_token(credential), create=True)
+
+    def save_secret(self, field_name: str, value: str, **facts: Any) -> None:
+        """Store a project access key or API key (``field_name``) with its facts in the chosen profile."""
+        self._change_profile(lambda target: target.set_secret(field_name, value, **facts), create=True)
+
+    def remove(self, field_name: str) -> bool:
+        """Remove ``field_name`` (``token`` also removes its refresh token) from the chosen profile.
+
+        Returns False when there was nothing to remove.
+        """
+        return bool(self._change_profile(lambda target: target.remove(field_name), create=False))
+
+    def pending_login(self) -> PendingLogin | None:
+        """The chosen profile's pending device login (started by ``login --request``), or None."""
+        return self.profile_record().pending_login()
+
+    def save_pending_login(self, pending: PendingLogin) -> None:
+        """Keep ``pending`` as the chosen profile's pending login, replacing any earlier one."""
+        self._change_profile(lambda target: target.set_pending_login(pending), create=True)
+
+    def update_pending_login(self, pending: PendingLogin) -> bool:
+        """Store what a poll learnt about ``pending`` (its interval, the next poll), unless it was replaced meanwhile.
+
+        Returns False when the profile's pending login is no longer the one
+        for ``pending.device_code`` (another ``login --request`` ran): that one is kept.
+        """
+        def change(target: StoredCredentials) -> bool:
+            if not target.remove_pending_login(pending.device_code):
+                return False
+            target.set_pending_login(pending)
+            return True
+
+        return bool(self._change_profile(change, create=False))
+
+    def remove_pending_login(self, device_code: str | None = None) -> bool:
+        """Forget the chosen profile's pending login (only the one for ``device_code``, when given).
+
+        Returns False when there was none (or it was another one).
+        """
+        return bool(self._change_profile(lambda target: target.remove_pending_login(device_code), create=False))
+
+    def switch_default(self, name: str) -> None:
+        """Make profile ``name`` the default (its credentials move to the official fields)."""
+        from skytells.safety.sanitize import terminal_safe
+
+        def change(record: StoredCredentials) -> None:
+            if record.profile(name) is None:
+                raise UsageError(f"There is no profile {terminal_safe(name, 64)!r}.",
+                                 hint=f"Profiles: {', '.join(record.profile_names())}.")
+            record.switch_default(name)
+
+        self.store.update(change)

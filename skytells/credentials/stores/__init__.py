@@ -1,0 +1,1 @@
+"""Credential stores: where credentials live between runs."""

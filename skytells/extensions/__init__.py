@@ -1,0 +1,1 @@
+"""Entry-point discovery and loading of commands, login methods and credential stores."""

@@ -1,0 +1,1 @@
+"""Authenticators: the ways ``skytells login`` can obtain a user token."""

@@ -1,0 +1,191 @@
+"""Standard OAuth 2.0 authorization servers: discovery (RFC 8414 / OpenID Connect),
+the device grant in its standard form (RFC 8628), refresh, revocation (RFC 7009)
+and OpenID Connect userinfo.
+
+Standard requests are form-encoded with ``client_id`` in the body and scopes
+space-separated. Tokens from such servers are opaque strings of any format.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from skytells.errors import AuthError, ServerError, UsageError
+from skytells.net.http import HttpClient, Response
+from skytells.net.protocol.device_grant import DEVICE_GRANT_TYPE, DeviceGrantClientBase, TokenSet, parse_tokens
+from skytells.safety import values
+from skytells.safety.sanitize import terminal_safe
+from skytells.safety.urls import ServiceUrl, parse_service_url, shown
+
+ISSUER_SETTING = "--issuer"
+#: How a user names the device authorization endpoint a server's metadata leaves out.
+DEVICE_ENDPOINT_SETTING = "--device-authorization-endpoint"
+
+OFFLINE_ACCESS = "offline_access"
+OPENID = "openid"
+
+
+@dataclass(frozen=True)
+class ServerMetadata:
+    """What discovery tells about an authorization server; each endpoint passed the one URL rule."""
+
+    issuer: str
+    #: None when the metadata names none (django-oauth-toolkit): the device flow then needs it given.
+    device_authorization_endpoint: ServiceUrl | None
+    token_endpoint: ServiceUrl
+    revocation_endpoint: ServiceUrl | None = None
+    userinfo_endpoint: ServiceUrl | None = None
+    scopes_supported: tuple[str, ...] | None = None
+    #: Found through OpenID Connect discovery (or advertises a userinfo endpoint and ``openid``).
+    openid: bool = False
+
+    def extra_scopes(self) -> tuple[str, ...]:
+        """``offline_access`` when refresh tokens can be asked for, ``openid`` for OpenID Connect."""
+        wanted = []
+        if self.scopes_supported is None or OFFLINE_ACCESS in self.scopes_supported:
+            wanted.append(OFFLINE_ACCESS)
+        if self.openid:
+            wanted.append(OPENID)
+        return tuple(wanted)
+
+
+def well_known_urls(issuer: ServiceUrl) -> list[tuple[ServiceUrl, bool]]:
+    """Where to look for metadata, in order: RFC 8414, then OpenID Connect discovery (url, is_oidc)."""
+    return [
+        (issuer.with_path("/.well-known/oauth-authorization-server" + issuer.path), False),
+        (issuer.join("/.well-known/openid-configuration"), True),
+    ]
+
+
+class Endpoints:
+    """One keep-alive HttpClient per origin, for servers whose endpoints span hosts."""
+
+    def __init__(self) -> None:
+        self._clients: dict[str, HttpClient] = {}
+
+    def request(self, method: str, url: ServiceUrl, **kwargs: Any) -> Response:
+        """Send a request to ``url`` exactly (it passed the https-or-loopback rule when it was read)."""
+        client = self._clients.get(url.origin)
+        if client is None:
+            client = self._clients[url.origin] = HttpClient(url)
+        return client.request(method, url, **kwargs)
+
+
+def discover(issuer: str, endpoints: Endpoints | None = None) -> ServerMetadata:
+    """Fetch and check the issuer's metadata; UsageError/ServerError say what is wrong."""
+    issuer_url = parse_service_url(issuer, ISSUER_SETTING)
+    endpoints = endpoints or Endpoints()
+    host = issuer_url.authority
+    for url, is_oidc in well_known_urls(issuer_url):
+        response = endpoints.request("GET", url)
+        if response.status == 404:
+            continue
+        if response.status != 200 or not isinstance(response.data, dict):
+            raise ServerError(f"{host} answered metadata discovery with {response.describe()}.")
+        return _metadata(response.data, issuer_url, is_oidc)
+    raise UsageError(f"{host} publishes no OAuth metadata (RFC 8414 or OpenID Connect discovery).",
+                     hint="Check --issuer.")
+
+
+def _metadata(data: dict[str, Any], issuer: ServiceUrl, is_oidc: bool) -> ServerMetadata:
+    host = issuer.authority
+    try:
+        named = parse_service_url(str(data.get("issuer", "")), "issuer")
+    except UsageError:
+        named = None
+    if named != issuer:
+        raise ServerError(f"{host}'s metadata names a different issuer "
+                          f"({shown(str(data.get('issuer')))}); refusing it (RFC 8414 section 3.3).")
+
+    def optional(name: str) -> ServiceUrl | None:
+        value = data.get(name)
+        if not isinstance(value, str) or not value:
+            return None
+        return parse_service_url(value, f"the {name} in {host}'s metadata", endpoint=True)
+
+    def required(name: str) -> ServiceUrl:
+        url = optional(name)
+        if url is None:
+            raise ServerError(f"{host} names no {name} in its metadata.")
+        return url
+
+    # RECOMMENDED only (RFC 8414 section 2): an unusable list counts as absent.
+    scopes_supported = values.if_usable(values.scope_list, data.get("scopes_supported"))
+    userinfo = optional("userinfo_endpoint")
+    return ServerMetadata(
+        issuer=issuer.text,
+        device_authorization_endpoint=optional("device_authorization_endpoint"),
+        token_endpoint=required("token_endpoint"),
+        revocation_endpoint=optional("revocation_endpoint"),
+        userinfo_endpoint=userinfo,
+        scopes_supported=scopes_supported,
+        openid=is_oidc or (userinfo is not None and OPENID in (scopes_supported or ())),
+    )
+
+
+class OAuthClient(DeviceGrantClientBase):
+    """A public client of a standard authorization server."""
+
+    def __init__(self, metadata: ServerMetadata, client_id: str, endpoints: Endpoints | None = None) -> None:
+        self.metadata = metadata
+        self.client_id = client_id
+        self.endpoints = endpoints or Endpoints()
+
+    @property
+    def host(self) -> str:  # type: ignore[override]
+        """The authorization server's host, for messages."""
+        return parse_service_url(self.metadata.issuer, ISSUER_SETTING).authority
+
+    def _send_device_request(self, client_name: str, scopes: tuple[str, ...]) -> Response:
+        wanted = list(dict.fromkeys((*scopes, *self.metadata.extra_scopes())))
+        if self.metadata.device_authorization_endpoint is None:
+            raise UsageError(f"{self.host} names no device_authorization_endpoint in its metadata.",
+                             hint=f"Pass its URL with {DEVICE_ENDPOINT_SETTING} (the device flow needs it).")
+        return self.endpoints.request("POST", self.metadata.device_authorization_endpoint,
+                                      form={"client_id": self.client_id, "scope": " ".join(wanted)})
+
+    def _send_token_request(self, device_code: str) -> Response:
+        return self.endpoints.request("POST", self.metadata.token_endpoint, form={
+            "grant_type": DEVICE_GRANT_TYPE, "device_code": device_code, "client_id": self.client_id})
+
+    def _failure(self, what: str, response: Response) -> Exception:
+        if response.status in (400, 401) and response.error_code() == "invalid_client":
+            return AuthError(f"{self.host} does not know the client id {terminal_safe(self.client_id, 100)!r} "
+                             f"({response.describe()}).",
+                             hint="Check --client-id (or SKYTELLS_CLIENT_ID): it must be registered there "
+                                  "as a public client allowed to use the device grant.")
+        return super()._failure(what, response)
+
+    def refresh(self, refresh_token: str) -> TokenSet:
+        """Trade a refresh token for new tokens; AuthError when the server refuses it."""
+        response = self.endpoints.request("POST", self.metadata.token_endpoint, form={
+            "grant_type": "refresh_token", "refresh_token": refresh_token, "client_id": self.client_id})
+        if response.status == 200:
+            return parse_tokens(response, self.host)
+        if response.status in (400, 401):
+            raise AuthError(f"{self.host} refused to refresh the session ({response.describe()}).",
+                            hint="Run skytells login again.")
+        raise self._failure("could not refresh the session", response)
+
+    def revoke(self, token: str, hint: str) -> bool:
+        """Revoke ``token`` (RFC 7009); True when the server confirmed, False when it offers no revocation."""
+        if not self.metadata.revocation_endpoint:
+            return False
+        response = self.endpoints.request("POST", self.metadata.revocation_endpoint, form={
+            "token": token, "token_type_hint": hint, "client_id": self.client_id})
+        if response.status == 200:
+            return True
+        raise self._failure("did not confirm the revocation", response)
+
+    def userinfo(self, access_token: str) -> dict[str, str]:
+        """The OpenID Connect userinfo claims shown by whoami (subject, name, e-mail)."""
+        if not self.metadata.userinfo_endpoint:
+            return {}
+        response = self.endpoints.request("GET", self.metadata.userinfo_endpoint, bearer=access_token)
+        if response.status == 401:
+            raise AuthError(f"{self.host} did not accept the token for userinfo.")
+        if response.status != 200 or not isinstance(response.data, dict):
+            raise self._failure("could not return userinfo", response)
+        return {k: terminal_safe(v, 200) for k, v in response.data.items()
+                if k in ("sub", "name", "email", "preferred_username") and isinstance(v, str)}

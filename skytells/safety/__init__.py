@@ -1,0 +1,1 @@
+"""Safety rules: masking, sanitising, value checks, redaction, safe files, one URL rule."""
