@@ -69,7 +69,9 @@ def command_tree(app: Any) -> dict[str, Node]:
         try:
             factory = ep.load()
             command = factory(app, None, cmd_name=name) if _takes_cmd_name(factory) else factory(app, None)
-            add_parser(node, command.get_parser(f"{app.NAME} {name}"))
+            # A command whose options depend on its arguments (login's methods) offers all of them here.
+            build = getattr(command, "completion_parser", command.get_parser)
+            add_parser(node, build(f"{app.NAME} {name}"))
         except Exception:  # a command whose parser cannot be built is still completed by name
             node.options.update(HELP_OPTIONS)
     return tree

@@ -1,4 +1,11 @@
-"""``skytells login``.
+"""``skytells login``: one login, whatever the method, read in a straight line.
+
+The command reads which method was chosen, builds it from its loader
+(:mod:`skytells.login.interface`) and drives its steps: ``run`` in one
+process, or ``start`` with ``--request`` and ``resume`` with ``--check``
+(``--wait`` to keep polling), reporting every step as JSON lines with
+``--json``. It knows no method: a method offers the steps it declares, and
+asking for one it lacks is a usage error naming it.
 
 Each login method owns its options. Parsing takes two steps: the first reads
 only which method was chosen (``--method NAME``; ``--token`` is short for
@@ -14,7 +21,9 @@ option of another method is a usage error naming the method that owns it.
 from __future__ import annotations
 
 import argparse
+import json
 import os
+import shlex
 import sys
 from collections.abc import Sequence
 from typing import Any
@@ -23,7 +32,25 @@ import autopage.argparse
 
 from skytells.cli.argument_errors import guard
 from skytells.cli.command import Command
-from skytells.config.scopes import DEFAULT_SCOPES, KNOWN_SCOPES
+from skytells.cli.json_errors import error_object
+from skytells.cli_version import __version__
+from skytells.config import settings
+from skytells.config.scopes import DEFAULT_SCOPES, KNOWN_SCOPES, parse_scopes
+from skytells.credentials.model import Credential, PendingLogin
+from skytells.errors import AuthError, SkytellsError, UsageError
+from skytells.exitcodes import ExitCode
+from skytells.login import registry
+from skytells.login.interface import (
+    OPTION_FLAG,
+    RESUME,
+    START,
+    LoginMethod,
+    LoginOption,
+    LoginRun,
+    MethodLoader,
+    authenticated_event,
+)
+from skytells.safety.masking import mask
 
 TOKEN_METHOD = "token"
 DEFAULT_METHOD = "device"
@@ -48,6 +75,17 @@ def add_common_options(parser: argparse.ArgumentParser) -> None:
                         help=f"Comma-separated scopes to request (default: {','.join(DEFAULT_SCOPES)}). "
                              f"Known scopes: {', '.join(KNOWN_SCOPES)}.")
     parser.add_argument("-f", "--force", action="store_true", help="Replace a stored token without asking.")
+    steps = parser.add_argument_group("for programs (docs/automation.md)")
+    steps.add_argument("--json", action="store_true",
+                       help="Report the login on stdout as JSON lines, one event each.")
+    steps.add_argument("--request", action="store_true",
+                       help="Start a login and return at once, printing what a person must do as JSON; "
+                            "finish it with --check. For methods that wait on a person.")
+    steps.add_argument("--check", action="store_true",
+                       help="Continue the login started by --request once: exit 0 when done (the token is "
+                            "saved), 75 while pending, 4 when denied or expired.")
+    steps.add_argument("--wait", action="store_true",
+                       help="With --check: keep going until the login is done, denied or expired.")
 
 
 def chosen_method(parsed: argparse.Namespace) -> str:
@@ -81,8 +119,6 @@ def method_in(words: Sequence[str], prog: str) -> str:
 
 def methods_listing() -> str:
     """The epilog of ``login --help``: every installed method, and how to see one's options."""
-    from skytells.login import registry
-
     listing = registry.descriptions()
     width = max(map(len, listing), default=0)
     lines = ["login methods:", *(f"  {name:<{width}}  {text}" for name, text in listing.items()), "",
@@ -101,8 +137,6 @@ class LoginParser(autopage.argparse.ArgumentParser):
 
     def add_method_options(self, name: str) -> None:
         """Import method ``name`` and add its options (UsageError if not installed, BrokenPlugin if broken)."""
-        from skytells.login import registry
-
         cls, reason = registry.load(name)
         title = f"options of the {name!r} login method" + (" (the default)" if name == DEFAULT_METHOD else "")
         notes = [f"Unavailable here: {reason}" if reason else "",
@@ -133,9 +167,6 @@ class LoginParser(autopage.argparse.ArgumentParser):
 
     def unrecognized(self, extras: Sequence[str]) -> str:
         """The error for words no option took: an option of another method names the method that owns it."""
-        from skytells.login import registry
-        from skytells.login.base import OPTION_FLAG
-
         for word in extras:
             flag = word.partition("=")[0]
             owners = [name for name in registry.owners(flag) if name != self.method] \
@@ -169,70 +200,77 @@ class Login(Command):
                 hook.obj.get_parser(parser)
         return parser
 
+    def completion_parser(self, prog_name: str) -> argparse.ArgumentParser:
+        """For ``skytells complete``: the common options, every installed method's own, and the methods' names."""
+        parser = LoginParser(prog=prog_name, add_help=True)
+        add_common_options(parser)
+        names = list(registry.descriptions())
+        for action in parser._actions:
+            if "--method" in action.option_strings:
+                action.choices = names
+        seen = set(parser._option_string_actions)
+        for name in names:
+            try:
+                loader, _reason = registry.load(name)
+            except SkytellsError:  # a broken method: its name is still completed
+                continue
+            for option in loader.options:
+                if option.flag not in seen:
+                    seen.add(option.flag)
+                    parser.add_argument(option.flag, action="store_true" if option.is_switch else "store",
+                                        dest=f"completion_{len(seen)}", help=option.help)
+        parser.method = "all"
+        return parser
+
     def take_action(self, parsed_args: argparse.Namespace) -> int:
-        from skytells.config.scopes import parse_scopes
-        from skytells.login import registry
-
         scopes = parse_scopes(parsed_args.scopes)
-        authenticator_class = registry.get(chosen_method(parsed_args))
+        name = chosen_method(parsed_args)
+        if parsed_args.check and parsed_args.method is None and not parsed_args.token:
+            pending = self.context.credentials.pending_login()  # --check finishes what --request started
+            name = pending.method if pending is not None else name
+        loader = registry.get(name)
         # Bad option values stop here, before the store is opened.
-        values = option_values(authenticator_class.options, parsed_args)
-        if getattr(parsed_args, "client_id", None) and not values.get("issuer"):  # never silently ignored
-            from skytells.errors import UsageError
-
-            raise UsageError("--client-id works with --issuer only.",
-                             hint="Pass --issuer URL too, or drop --client-id.")
-        steps = DeviceSteps.of(authenticator_class, values)
-        if self.context.non_interactive and steps.device and not steps.check:
-            steps.request = True  # nobody will approve while this process waits: start it and return
-        if not steps.machine:
-            return self.log_in(authenticator_class, values, scopes, parsed_args, events=None)
-        from skytells.errors import SkytellsError
-
+        values = option_values(loader.options, parsed_args)
+        steps = Steps.of(parsed_args, loader, values, non_interactive=self.context.non_interactive)
         try:
-            return self.device_step(steps, authenticator_class, values, scopes, parsed_args)
-        except (SkytellsError, KeyboardInterrupt) as error:  # the final event; the app still reports it on stderr
-            if steps.reports_errors:
+            method = loader().build(values)
+            run = self.login_run(values, scopes, parsed_args, events=self.emit if steps.json else None)
+            if steps.check:
+                return self.check(name, method, run, wait=steps.wait, report=steps.json)
+            if steps.request:
+                return self.request(method, run, parsed_args)
+            return self.log_in(method, run, parsed_args, report=steps.json)
+        except (SkytellsError, KeyboardInterrupt) as error:
+            self.name_the_profile(error)
+            if steps.reports_errors:  # the final event; the app still reports it on stderr
                 self.emit(error_event(error))
                 report = getattr(self.app, "error_report", None)
                 if report is not None:
                     report.answered()  # the event is the run's one error object
             raise
 
-    def device_step(self, steps: DeviceSteps, authenticator_class: Any, values: dict[str, Any],
-                    scopes: tuple[str, ...], parsed_args: argparse.Namespace) -> int:
-        """``login --json``, ``--request``, ``--check`` (the device method's steps for programs)."""
-        from skytells.errors import UsageError
-
-        if steps.request and steps.check:
-            raise UsageError("--request and --check cannot be used together.",
-                             hint="Start with --request, then finish with --check.")
-        if steps.wait and not steps.check:
-            raise UsageError("--wait goes with --check.", hint="Run skytells login --check --wait.")
-        if steps.check:
-            return self.check(wait=steps.wait, report=steps.json)
-        if steps.request:
-            return self.request(values, scopes, parsed_args)
-        return self.log_in(authenticator_class, values, scopes, parsed_args, events=self.emit)
-
     def emit(self, event: dict[str, Any]) -> None:
         """Write one JSON object as one line of stdout, at once (a program reads it as it comes)."""
-        import json
-
         stdout = self.context.stdout
         stdout.write(json.dumps(event) + "\n")
         stdout.flush()
 
+    def login_run(self, values: dict[str, Any], scopes: tuple[str, ...], parsed_args: argparse.Namespace,
+                  events: Any) -> LoginRun:
+        """What the method may use in this login."""
+        server = settings.console_url()
+        return LoginRun(terminal=self.context.terminal, api=self.context.console(server), server=server,
+                        scopes=scopes, scopes_requested=parsed_args.scopes is not None, options=values,
+                        client_name=f"Skytells CLI v{__version__}", events=events, console=self.context.console)
+
     def keep_existing(self, parsed_args: argparse.Namespace) -> bool:
         """True when the person chose to keep the token already stored (asked on a terminal, unless --force)."""
-        from skytells.safety.masking import mask
-
         terminal, credentials = self.context.terminal, self.context.credentials
         # An unreadable store stops here, before anyone signs in.
         existing = credentials.profile_record()
         if not existing.token or parsed_args.force:
             return False
-        where = f" in profile {credentials.profile!r}" if credentials.profile else ""
+        where = f" to profile {credentials.profile!r}" if credentials.profile else ""
         question = f"You are already logged in{where} ({mask(existing.token)}). Replace the stored token?"
         if terminal.can_prompt:
             if not terminal.confirm(question, flag="--force"):
@@ -242,106 +280,84 @@ class Login(Command):
             self.replacing = True  # said once the new token is saved, not before anything happened
         return False
 
-    def login_context(self, values: dict[str, Any], scopes: tuple[str, ...], parsed_args: argparse.Namespace,
-                      events: Any = None) -> Any:
-        """The LoginContext of this run (``skytells.login.base``)."""
-        from skytells.cli_version import __version__
-        from skytells.config import settings
-        from skytells.login.base import LoginContext
-
-        server = settings.console_url()
-        return LoginContext(
-            terminal=self.context.terminal,
-            api=self.context.console(server),
-            server=server,
-            scopes=scopes,
-            scopes_requested=parsed_args.scopes is not None,
-            options=values,
-            client_name=f"Skytells CLI v{__version__}",
-            events=events,
-        )
-
-    def log_in(self, authenticator_class: Any, values: dict[str, Any], scopes: tuple[str, ...],
-               parsed_args: argparse.Namespace, events: Any) -> int:
-        """The whole login: the method signs in, the token is saved (``events``: report it as JSON lines)."""
+    def log_in(self, method: LoginMethod, run: LoginRun, parsed_args: argparse.Namespace, *, report: bool) -> int:
+        """The whole login in this process: the method signs in, the token is saved."""
         if self.keep_existing(parsed_args):
-            if events is not None:
-                events(KEPT_EVENT)
+            if report:
+                self.emit(KEPT_EVENT)
             return 0
-        credentials = self.context.credentials
-        credential = authenticator_class().authenticate(self.login_context(values, scopes, parsed_args, events))
-        credentials.save_token(credential)
-        self.report_saved(credential, report=events is not None)
+        credential = method.run(run)
+        self.context.credentials.save_token(credential)
+        self.report_saved(credential, report=report)
         return 0
 
-    def report_saved(self, credential: Any, *, report: bool) -> None:
+    def request(self, method: LoginMethod, run: LoginRun, parsed_args: argparse.Namespace) -> int:
+        """``login --request``: start the login, keep it, say what a person must do, return."""
+        if self.keep_existing(parsed_args):
+            self.emit(KEPT_EVENT)
+            return 0
+        pending = method.start(run)
+        self.context.credentials.save_pending_login(pending)
+        if not self.context.terminal.quiet:
+            method.present(run, pending)
+            self.context.terminal.detail(f"Once it is done, run: {self.next_command()}")
+        self.emit({**pending.event, "next": self.next_command()})
+        return 0
+
+    def check(self, name: str, method: LoginMethod, run: LoginRun, *, wait: bool, report: bool) -> int:
+        """``login --check [--wait]``: 0 done (saved), 75 still pending, 4 denied or expired."""
+        credentials = self.context.credentials
+        pending = credentials.pending_login()
+        if pending is None:
+            where = f" in profile {credentials.profile!r}" if credentials.profile else ""
+            start = self.next_command().replace("--check", "--request")
+            raise UsageError(f"There is no pending login{where} to check.", hint=f"Start one with {start}.")
+        if pending.method != name:
+            raise UsageError(f"The pending login{self.in_profile()} was started by the {pending.method!r} login "
+                             f"method, not {name!r}.", hint=f"Run {self.next_command()} without --method.")
+        try:
+            outcome = method.resume(run, pending, wait=wait)
+        except AuthError:  # denied, expired or refused: what was pending is spent
+            credentials.remove_pending_login(pending)
+            raise
+        if isinstance(outcome, PendingLogin):
+            credentials.update_pending_login(pending, outcome)
+            self.context.terminal.detail(f"Not done yet; run {self.next_command()} again.")
+            self.emit({**outcome.event, "next": self.next_command()})
+            return int(ExitCode.TEMPFAIL)
+        credentials.save_token(outcome)
+        credentials.remove_pending_login(pending)
+        self.report_saved(outcome, report=report)
+        return 0
+
+    def report_saved(self, credential: Credential, *, report: bool) -> None:
         """Tell the person the token was saved; with ``report``, the ``authenticated`` event too."""
         credentials = self.context.credentials
         replaced = ("It replaced the token stored before.",) if self.replacing else ()
         self.context.report_change("Authenticated successfully!", f"Credentials saved to {credentials.where}",
                                    *replaced, field="token")
         if report:
-            from skytells.login.device import authenticated_event
-
             self.emit(authenticated_event(credential, credentials.profile or credentials.stored().profile_name))
+
+    def in_profile(self) -> str:
+        profile = self.context.credentials.profile
+        return f" in profile {profile!r}" if profile else ""
 
     def next_command(self) -> str:
         """The command that finishes a pending login of this profile."""
+        return f"{profile_command(self.context.credentials.profile)} login --check"
+
+    def name_the_profile(self, error: BaseException) -> None:
+        """Make a hint that says ``skytells login`` name the profile in use, so the command it gives works."""
         profile = self.context.credentials.profile
-        return f"skytells --profile {profile} login --check" if profile else "skytells login --check"
+        hint = getattr(error, "hint", None)
+        if profile and isinstance(hint, str) and "skytells login" in hint:
+            error.hint = hint.replace("skytells login", f"{profile_command(profile)} login")  # type: ignore[attr-defined]
 
-    def request(self, values: dict[str, Any], scopes: tuple[str, ...], parsed_args: argparse.Namespace) -> int:
-        """``login --request``: start a device authorization, keep it, print it, return."""
-        from skytells.login import device
 
-        if self.keep_existing(parsed_args):
-            self.emit(KEPT_EVENT)
-            return 0
-        login, authorization, expires_at = device.start(self.login_context(values, scopes, parsed_args))
-        pending = device.pending_login(login, authorization, expires_at)
-        self.context.credentials.save_pending_login(pending)
-        terminal = self.context.terminal
-        if not terminal.quiet:
-            device.show_authorization(login, authorization, open_browser=False)
-            terminal.detail(f"Once it is approved, run: {self.next_command()}")
-        self.emit({**device.pending_event(authorization, expires_at), "next": self.next_command()})
-        return 0
-
-    def check(self, *, wait: bool, report: bool) -> int:
-        """``login --check [--wait]``: poll the pending login; 0 approved (saved), 75 pending, 4 denied or expired."""
-        from skytells.errors import AuthError, UsageError
-        from skytells.exitcodes import ExitCode
-        from skytells.login import device
-
-        credentials, terminal = self.context.credentials, self.context.terminal
-        pending = credentials.pending_login()
-        if pending is None:
-            where = f" in profile {credentials.profile!r}" if credentials.profile else ""
-            start = self.next_command().replace("--check", "--request")
-            raise UsageError(f"There is no pending login{where} to check.", hint=f"Start one with {start}.")
-        api = device.grant_client(pending, self.context.console)
-        try:
-            with terminal.activity("Waiting for authorization..." if wait else "Checking the pending login...") \
-                    as update:
-                result, after = device.check_pending(
-                    pending, api, keep_waiting=wait, on_problem=terminal.warning,
-                    on_tick=lambda left: update(f"Waiting for authorization... "
-                                                f"({device.format_time_left(left)} left)"))
-        except AuthError:  # denied, expired or refused: the device code is spent
-            credentials.remove_pending_login(pending.device_code)
-            raise
-        if result is None:
-            credentials.update_pending_login(after)
-            terminal.detail(f"Not approved yet; run {self.next_command()} again.")
-            self.emit({**device.pending_event(device.authorization_of(after), after.expires_at),
-                       "next": self.next_command()})
-            return int(ExitCode.TEMPFAIL)
-        credential = device.credential_from(result, server=pending.server, scopes=pending.scopes,
-                                            issuer=pending.issuer, client_id=pending.client_id)
-        credentials.save_token(credential)
-        credentials.remove_pending_login(pending.device_code)
-        self.report_saved(credential, report=report)
-        return 0
+def profile_command(profile: str | None) -> str:
+    """``skytells`` with the options that choose ``profile`` (none for the default), ready to copy."""
+    return f"skytells --profile={shlex.quote(profile)}" if profile else "skytells"
 
 
 #: The final event when the person chose to keep the stored token (at a terminal's question): nothing happened.
@@ -349,19 +365,13 @@ KEPT_EVENT = {"event": "error", "reason": "cancelled", "message": "Nothing chang
               "exit_code": 0}
 
 
-class DeviceSteps:
-    """Which of the device method's steps for programs were asked for (none for any other method)."""
+class Steps:
+    """Which steps of a login were asked for (``--json``, ``--request``, ``--check``, ``--wait``)."""
 
-    def __init__(self, *, json: bool = False, request: bool = False, check: bool = False, wait: bool = False,
-                 device: bool = False) -> None:
-        self.json, self.request, self.check, self.wait = json, request, check, wait
-        #: True for the device method (the only one with these steps).
-        self.device = device
-
-    @property
-    def machine(self) -> bool:
-        """True when stdout carries JSON (and errors are reported there too)."""
-        return self.json or self.request or self.check or self.wait
+    def __init__(self, *, json: bool, request: bool, check: bool, wait: bool) -> None:
+        #: True with --json: the method's events and the outcome are reported on stdout.
+        self.json = json
+        self.request, self.check, self.wait = request, check, wait
 
     @property
     def reports_errors(self) -> bool:
@@ -369,12 +379,33 @@ class DeviceSteps:
         return self.json or self.request
 
     @classmethod
-    def of(cls, authenticator_class: type, values: dict[str, Any]) -> DeviceSteps:
-        """The steps in ``values``; a method other than ``device`` (or a subclass of it) has none of them."""
-        device = sys.modules.get("skytells.login.device")  # not imported: not the device method (--token stays lean)
-        if device is None or not issubclass(authenticator_class, device.DeviceAuthenticator):
-            return cls()
-        return cls(device=True, **{name: bool(values.get(name)) for name in ("json", "request", "check", "wait")})
+    def of(cls, parsed_args: argparse.Namespace, loader: type[MethodLoader], values: dict[str, Any], *,
+           non_interactive: bool) -> Steps:
+        """The steps asked for; a step the method does not offer, or a wrong combination, is a UsageError."""
+        request, check, wait = bool(parsed_args.request), bool(parsed_args.check), bool(parsed_args.wait)
+        two_step = START in loader.steps and RESUME in loader.steps
+        if request and check:
+            raise UsageError("--request and --check cannot be used together.",
+                             hint="Start with --request, then finish with --check.")
+        if wait and not check:
+            raise UsageError("--wait goes with --check.", hint="Run skytells login --check --wait.")
+        if (request or check) and not two_step:
+            flag = "--request" if request else "--check"
+            raise UsageError(f"The {loader.name!r} login method logs in in one step: it has no {flag}.",
+                             hint=f"Run skytells login --method {loader.name} without {flag}.")
+        if check:
+            given = [option.flag for option in loader.options if _given_on_command_line(option, parsed_args)]
+            if given:
+                raise UsageError(f"{given[0]} cannot be used with --check: the pending login keeps the options "
+                                 "it was started with.", hint="Run skytells login --check alone.")
+        if non_interactive and two_step and not check:
+            request = True  # nobody will finish it while this process waits: start it and return
+        return cls(json=bool(parsed_args.json), request=request, check=check, wait=wait)
+
+
+def _given_on_command_line(option: LoginOption, parsed_args: argparse.Namespace) -> bool:
+    value = getattr(parsed_args, option.dest, None)
+    return value not in (None, False)
 
 
 def error_event(error: BaseException) -> dict[str, Any]:
@@ -384,16 +415,12 @@ def error_event(error: BaseException) -> dict[str, Any]:
     (``skytells.cli.json_errors``) at the top level, as the stream's events have
     them, and under ``error``, as every other command's failure has them.
     """
-    from skytells.cli.json_errors import error_object
-    from skytells.errors import SkytellsError
-    from skytells.exitcodes import ExitCode
-
     code = error.exit_code if isinstance(error, SkytellsError) else ExitCode.INTERRUPTED
     details = error_object(error, int(code))["error"]
     return {"event": "error", **details, "error": details}
 
 
-def option_values(options: Sequence[Any], parsed_args: argparse.Namespace) -> dict[str, Any]:
+def option_values(options: Sequence[LoginOption], parsed_args: argparse.Namespace) -> dict[str, Any]:
     """Each option's value by ``dest``: the flag, else its environment variable, checked by its ``parse``."""
     values = {}
     for option in options:

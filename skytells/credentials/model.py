@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -118,117 +119,79 @@ _CREDENTIAL_CHECKS: tuple[tuple[str, Callable[[object], Any]], ...] = (
 )
 
 
-#: The profile field (beside the official ones) holding a device login started by ``login --request``.
+#: The profile field (beside the official ones) holding a login started by ``login --request``.
 PENDING_LOGIN_FIELD = "pending_login"
-#: The longest device code kept (what ``skytells.net.protocol.device_grant`` accepts from a server).
-MAX_DEVICE_CODE = 4096
+#: The most a pending login may take, as JSON: a method keeps a few facts there, never a document.
+MAX_PENDING_JSON = 32768
+_PENDING_FIELDS = ("method", "expires_at", "state", "event")
 
 
-def _seconds_fact(value: object) -> float:
-    """A polling interval: a number of seconds from 1 to 3600."""
-    number = values.real(value)
-    if number is None or not 1 <= number <= 3600:
-        raise values.BadValue("is not a number of seconds from 1 to 3600")
-    return number
-
-
-def _flag(value: object) -> bool:
-    if not isinstance(value, bool):
-        raise values.BadValue("is not true or false")
+def _json_object(value: object, name: str) -> dict[str, Any]:
+    """``value`` when it is a JSON object of bounded size; BadValue naming ``name`` otherwise."""
+    if not isinstance(value, dict):
+        raise values.BadValue(f"has a {name!r} that is not an object")
+    try:
+        size = len(json.dumps(value, allow_nan=False))
+    except (TypeError, ValueError):
+        raise values.BadValue(f"has a {name!r} that is not plain JSON") from None
+    if size > MAX_PENDING_JSON:
+        raise values.BadValue(f"has a {name!r} longer than {MAX_PENDING_JSON} characters")
     return value
-
-
-#: Each field of a pending login, with its check; the ones in _PENDING_REQUIRED must be there.
-_PENDING_CHECKS: dict[str, Callable[[object], Any]] = {
-    "device_code": lambda value: values.text_fact(value, limit=MAX_DEVICE_CODE),
-    "user_code": lambda value: values.text_fact(value, limit=64),
-    "verification_uri": values.text_fact,
-    "verification_uri_complete": values.text_fact,
-    "server": values.text_fact,
-    "scopes": values.scope_list,
-    "scopes_requested": _flag,
-    "interval": _seconds_fact,
-    "requested_at": values.epoch_ms,
-    "expires_at": values.epoch_ms,
-    "not_before": values.epoch_ms,
-    "issuer": values.text_fact,
-    "client_id": values.text_fact,
-    "token_endpoint": values.text_fact,
-}
-_PENDING_REQUIRED = ("device_code", "user_code", "verification_uri", "server", "scopes", "interval",
-                     "requested_at", "expires_at", "not_before")
 
 
 @dataclass(frozen=True)
 class PendingLogin:
-    """A device authorization started by ``skytells login --request`` and not yet finished.
+    """A login that a method started (``login --request``) and finishes later (``login --check``).
 
-    It is a secret (``device_code`` redeems the token once approved): it is
-    kept in the credential store like a token, under
-    :data:`PENDING_LOGIN_FIELD` of its profile, and left out of ``repr``.
-    ``server`` is the console the token will be for; ``issuer``,
-    ``client_id`` and ``token_endpoint`` are set together for a standard
-    provider (``--issuer``). Times are epoch milliseconds: ``not_before`` is
-    the earliest moment the token endpoint may be polled again.
+    ``state`` is the method's own JSON object: only the method that started
+    the login reads it, and the store keeps it as it is, per profile, with the
+    profile's other secrets (its secret-named fields, such as ``device_code``,
+    are redacted like tokens). ``event`` is what a program is told about it,
+    without any secret (``login --json``); ``expires_at`` (epoch ms) is when
+    it can no longer be finished.
     """
 
-    device_code: str = field(repr=False)
-    user_code: str
-    verification_uri: str
-    server: str
-    scopes: tuple[str, ...]
-    interval: float
-    requested_at: int
+    method: str
+    state: dict[str, Any] = field(repr=False)
     expires_at: int
-    not_before: int
-    verification_uri_complete: str | None = None
-    scopes_requested: bool = False
-    issuer: str | None = None
-    client_id: str | None = None
-    token_endpoint: str | None = None
+    event: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         """Refuse a pending login that could not be stored and read back (the same checks as the store's)."""
-        for name, check in _PENDING_CHECKS.items():
-            value = getattr(self, name)
-            if value is None and name not in _PENDING_REQUIRED:
-                continue
+        for name, check in (("method", lambda value: values.text_fact(value, limit=64)),
+                            ("expires_at", values.epoch_ms),
+                            ("state", lambda value: _json_object(value, "state")),
+                            ("event", lambda value: _json_object(value, "event"))):
             try:
-                object.__setattr__(self, name, check(value))
+                object.__setattr__(self, name, check(getattr(self, name)))
             except values.BadValue as problem:
-                raise values.BadValue(f"has a {name!r} that {problem}") from None
-        standard = (self.issuer, self.client_id, self.token_endpoint)
-        if any(standard) and not all(standard):
-            raise values.BadValue("names only some of 'issuer', 'client_id' and 'token_endpoint'")
-        if not self.requested_at < self.expires_at:
-            raise values.BadValue("expires before it was requested")
-
-    @property
-    def lifetime(self) -> float:
-        """Seconds the device code lives, as the server announced."""
-        return (self.expires_at - self.requested_at) / 1000
+                message = str(problem)
+                raise values.BadValue(message if message.startswith("has ") else f"has a {name!r} that {message}") \
+                    from None
 
     @classmethod
     def from_document(cls, data: object) -> PendingLogin:
-        """Read a stored pending login; BadValue (completing "the field ...") when it is not one."""
+        """Read a stored pending login; BadValue (completing "the field ...") when it is not one.
+
+        A device login kept by an earlier version (its fields at the top level) is read as the device
+        method's state.
+        """
         if not isinstance(data, dict):
             raise values.BadValue("is not an object")
-        unknown = sorted(set(data) - set(_PENDING_CHECKS))
+        if "method" not in data and "device_code" in data:
+            return cls(method="device", state=data, expires_at=data.get("expires_at"), event={})  # type: ignore[arg-type]
+        unknown = sorted(set(data) - set(_PENDING_FIELDS))
         if unknown:
             raise values.BadValue(f"has a field this version does not know ({terminal_safe(unknown[0], 40)!r})")
-        missing = [name for name in _PENDING_REQUIRED if data.get(name) is None]
+        missing = [name for name in ("method", "expires_at", "state") if data.get(name) is None]
         if missing:
             raise values.BadValue(f"lacks {missing[0]!r}")
-        return cls(**{name: value for name, value in data.items() if value is not None})
+        return cls(method=data["method"], state=data["state"], expires_at=data["expires_at"],
+                   event=data.get("event") or {})
 
     def to_document(self) -> dict[str, Any]:
-        """The JSON object the store keeps (absent facts are left out)."""
-        document: dict[str, Any] = {}
-        for name in _PENDING_CHECKS:
-            value = getattr(self, name)
-            if value is not None:
-                document[name] = list(value) if isinstance(value, tuple) else value
-        return document
+        """The JSON object the store keeps."""
+        return {"method": self.method, "expires_at": self.expires_at, "state": self.state, "event": self.event}
 
 
 @dataclass
@@ -242,10 +205,10 @@ class StoredCredentials:
     credential field. ``profiles`` holds the other profiles, each of the same
     shape; ``profile_name`` names the default one. ``extra`` keeps every
     top-level field this version does not know, so saving never drops them,
-    and the profile's pending device login (:data:`PENDING_LOGIN_FIELD`, a
-    JSON object the store's parser checks; see :meth:`pending_login`): kept
-    there, the store persists it, and redacts its ``device_code``, exactly as
-    it does every other field of the profile.
+    and the profile's pending login (:data:`PENDING_LOGIN_FIELD`, a JSON
+    object whose envelope the store's parser checks; see :meth:`pending_login`):
+    kept there, the store persists it, and redacts its secret-named fields,
+    exactly as it does every other field of the profile.
     """
 
     token: str | None = field(default=None, repr=False)
@@ -343,7 +306,7 @@ class StoredCredentials:
         )
 
     def pending_login(self) -> PendingLogin | None:
-        """The device login this profile started with ``login --request``, or None.
+        """The login this profile started with ``login --request``, or None.
 
         The store's parser has checked it; a record built otherwise that holds
         an unusable one raises StoreError.
@@ -361,11 +324,10 @@ class StoredCredentials:
         """Keep ``pending`` as this profile's pending login, replacing any earlier one."""
         self.extra[PENDING_LOGIN_FIELD] = pending.to_document()
 
-    def remove_pending_login(self, device_code: str | None = None) -> bool:
-        """Forget the pending login (only the one for ``device_code``, when given). True if one was removed."""
+    def remove_pending_login(self, only: PendingLogin | None = None) -> bool:
+        """Forget the pending login (only when it is still ``only``, when given). True if one was removed."""
         data = self.extra.get(PENDING_LOGIN_FIELD)
-        if data is None or (device_code is not None
-                            and not (isinstance(data, dict) and data.get("device_code") == device_code)):
+        if data is None or (only is not None and data not in (only.to_document(), only.state)):
             return False
         del self.extra[PENDING_LOGIN_FIELD]
         return True

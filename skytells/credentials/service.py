@@ -9,7 +9,7 @@ format what it answers; none of them edits a stored record itself. It owns
 - the user token in effect, bound to its server and refreshed under the
   store's lock when it is about to expire (``skytells.credentials.tokens``);
 - every change: saving a token or a key, removing one, switching the default
-  profile, keeping a pending device login (``login --request``), each one
+  profile, keeping a pending login (``login --request``), each one
   read-modify-write under the store's lock.
 """
 
@@ -208,33 +208,33 @@ class CredentialService:
         return bool(self._change_profile(lambda target: target.remove(field_name), create=False))
 
     def pending_login(self) -> PendingLogin | None:
-        """The chosen profile's pending device login (started by ``login --request``), or None."""
+        """The chosen profile's pending login (started by ``login --request``), or None."""
         return self.profile_record().pending_login()
 
     def save_pending_login(self, pending: PendingLogin) -> None:
         """Keep ``pending`` as the chosen profile's pending login, replacing any earlier one."""
         self._change_profile(lambda target: target.set_pending_login(pending), create=True)
 
-    def update_pending_login(self, pending: PendingLogin) -> bool:
-        """Store what a poll learnt about ``pending`` (its interval, the next poll), unless it was replaced meanwhile.
+    def update_pending_login(self, previous: PendingLogin, pending: PendingLogin) -> bool:
+        """Replace ``previous`` by ``pending`` (what a check learnt), unless another login replaced it meanwhile.
 
-        Returns False when the profile's pending login is no longer the one
-        for ``pending.device_code`` (another ``login --request`` ran): that one is kept.
+        Returns False when the profile's pending login is no longer ``previous``
+        (another ``login --request`` ran): that one is kept.
         """
         def change(target: StoredCredentials) -> bool:
-            if not target.remove_pending_login(pending.device_code):
+            if not target.remove_pending_login(previous):
                 return False
             target.set_pending_login(pending)
             return True
 
         return bool(self._change_profile(change, create=False))
 
-    def remove_pending_login(self, device_code: str | None = None) -> bool:
-        """Forget the chosen profile's pending login (only the one for ``device_code``, when given).
+    def remove_pending_login(self, only: PendingLogin | None = None) -> bool:
+        """Forget the chosen profile's pending login (only while it is still ``only``, when given).
 
         Returns False when there was none (or it was another one).
         """
-        return bool(self._change_profile(lambda target: target.remove_pending_login(device_code), create=False))
+        return bool(self._change_profile(lambda target: target.remove_pending_login(only), create=False))
 
     def switch_default(self, name: str) -> None:
         """Make profile ``name`` the default (its credentials move to the official fields)."""

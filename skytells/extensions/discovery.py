@@ -74,7 +74,7 @@ class Group:
 #: The plugin groups, in the order ``skytells plugins`` shows them.
 GROUPS = {group.name: group for group in (
     Group(COMMANDS, "command", "commands", "cliff.command:Command"),
-    Group(AUTHENTICATORS, "login method", "authenticators", "skytells.login.base:Authenticator"),
+    Group(AUTHENTICATORS, "login method", "authenticators", "skytells.login.interface:MethodLoader"),
     Group(CREDENTIAL_STORES, "credential store", "credential-stores",
           "skytells.credentials.stores.base:CredentialStore"),
 )}

@@ -32,9 +32,9 @@ from skytells.safety.sanitize import terminal_safe
 LOG = logging.getLogger(__name__)
 
 #: The version of the authenticator and credential-store interfaces this release implements.
-API_VERSION = 1
+API_VERSION = 2
 #: Interface versions plugins may declare; a deprecated one still works but warns once per run.
-SUPPORTED_API_VERSIONS = frozenset({1})
+SUPPORTED_API_VERSIONS = frozenset({1, 2})
 DEPRECATED_API_VERSIONS: frozenset[int] = frozenset()
 
 BUILTIN_DISTRIBUTION = "skytells-cli"

@@ -15,7 +15,8 @@ from typing import Any
 from skytells.extensions import plugins
 from skytells.extensions.discovery import AUTHENTICATORS
 from skytells.extensions.summaries import cached_summaries
-from skytells.login.base import Authenticator
+from skytells.login.interface import MethodLoader
+from skytells.safety.sanitize import terminal_safe
 
 #: The method of ``skytells login`` without ``--method`` or ``--token``.
 DEFAULT = "device"
@@ -30,8 +31,6 @@ def _order(name: str) -> tuple[int, str]:
 
 def _describe(ep: EntryPoint) -> tuple[str, Any]:
     """One method's line for ``login --help`` and its class; a broken one says why (warning once), uncached."""
-    from skytells.safety.sanitize import terminal_safe
-
     try:
         cls = plugins.load(ep)
     except plugins.BrokenPlugin as error:
@@ -51,24 +50,24 @@ def descriptions() -> dict[str, str]:
     return {name: listing[name] for name in sorted(listing, key=_order)}
 
 
-def load(name: str) -> tuple[type[Authenticator], str | None]:
+def load(name: str) -> tuple[type[MethodLoader], str | None]:
     """The class of the installed method ``name``, imported now, and why it cannot be used here (or None).
 
     Raises UsageError (none installed, naming the installed ones) or
     plugins.BrokenPlugin (it cannot be loaded, or its options clash).
     """
     ep = plugins.find(AUTHENTICATORS, name)
-    cls: type[Authenticator] = plugins.load(ep)
+    cls: type[MethodLoader] = plugins.load(ep)
     return cls, plugins.unavailable_reason(ep, cls)
 
 
-def get(name: str) -> type[Authenticator]:
-    """The usable authenticator called ``name``.
+def get(name: str) -> type[MethodLoader]:
+    """The usable login method called ``name`` (its loader).
 
     Raises UsageError (none installed), plugins.BrokenPlugin (it cannot be
     loaded) or PluginError (it cannot be used here, with the reason).
     """
-    cls: type[Authenticator] = plugins.choose(AUTHENTICATORS, name)
+    cls: type[MethodLoader] = plugins.choose(AUTHENTICATORS, name)
     return cls
 
 

@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from skytells.config.settings import TOKENS_PATH, console_page
 from skytells.credentials.model import Credential
 from skytells.errors import AuthError, NetworkError, UsageError
-from skytells.login.base import Authenticator, LoginContext
+from skytells.login.interface import LoginMethod, LoginRun, MethodLoader
 from skytells.net.console_api import TokenStatus
 from skytells.safety.masking import looks_like_pat, looks_like_project_key
 
 PROMPT = "Paste your personal access token"
 
 
-def read_token(login: LoginContext) -> str:
+def read_token(login: LoginRun) -> str:
     """A hidden prompt on a terminal; otherwise one line of stdin (bounded, stripped, never empty)."""
     return login.terminal.read_secret("personal access token", PROMPT)
 
@@ -29,7 +32,7 @@ def check_format(token: str) -> None:
                      "64 hexadecimal characters.", hint=f"Copy it again from {console_page(TOKENS_PATH)}")
 
 
-def check_with_console(login: LoginContext, token: str) -> None:
+def check_with_console(login: LoginRun, token: str) -> None:
     """Ask the console whether ``token`` is valid: AuthError if it is not, NetworkError if it cannot tell."""
     with login.terminal.activity("Checking the token..."):
         check = login.api.check_token(token)
@@ -42,13 +45,10 @@ def check_with_console(login: LoginContext, token: str) -> None:
         login.terminal.warning(f"The token is {check.summary}.")
 
 
-class TokenAuthenticator(Authenticator):
-    """Log in with a personal access token."""
+class TokenLogin(LoginMethod):
+    """Read a personal access token, check its format, then ask the console."""
 
-    name = "token"
-    description = "Paste a personal access token (sk_pat_...), or pipe one on stdin (--token)"
-
-    def authenticate(self, login: LoginContext) -> Credential:
+    def run(self, login: LoginRun) -> Credential:
         terminal = login.terminal
         if login.scopes_requested:
             terminal.warning("--scopes has no effect with a personal access token: "
@@ -56,4 +56,14 @@ class TokenAuthenticator(Authenticator):
         token = read_token(login)
         check_format(token)
         check_with_console(login, token)
-        return Credential(token=token, method=self.name, host=login.server)
+        return Credential(token=token, method=TokenLoader.name, host=login.server)
+
+
+class TokenLoader(MethodLoader):
+    """Log in with a personal access token."""
+
+    name = "token"
+    description = "Paste a personal access token (sk_pat_...), or pipe one on stdin (--token)"
+
+    def build(self, options: Mapping[str, Any]) -> LoginMethod:
+        return TokenLogin()

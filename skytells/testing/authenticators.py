@@ -28,7 +28,7 @@ from typing import Any, ClassVar
 import pytest
 
 from skytells.errors import SkytellsError
-from skytells.login.base import Authenticator, LoginContext
+from skytells.login.interface import LoginOption, LoginRun, MethodLoader
 from skytells.testing.checks import assert_declared, exception_texts
 from skytells.testing.cli import CliRunner
 
@@ -68,8 +68,8 @@ class FakeClock:
 class AuthenticatorConformance:
     """Metadata, registration, success, failure and secrecy checks for an authenticator."""
 
-    #: The authenticator under test.
-    authenticator_class: ClassVar[type[Authenticator]]
+    #: The login method under test: its loader (interface version 2) or a version 1 authenticator.
+    authenticator_class: ClassVar[type[MethodLoader]]
     #: SandboxConfig settings for the sandbox the checks run against.
     sandbox_settings: ClassVar[Mapping[str, Any]] = {}
 
@@ -102,20 +102,18 @@ class AuthenticatorConformance:
         options.update(case.options)
         shown = io.StringIO()
         clock = FakeClock()
-        context = LoginContext(terminal=Terminal(stdin=io.StringIO(case.stdin), stderr=shown),
-                               api=ConsoleClient(HttpClient(sandbox.url)), server=sandbox.url,
-                               scopes=tuple(DEFAULT_SCOPES), scopes_requested=False, options=options,
-                               clock=clock, sleep=clock.sleep)
+        run = LoginRun(terminal=Terminal(stdin=io.StringIO(case.stdin), stderr=shown),
+                       api=ConsoleClient(HttpClient(sandbox.url)), server=sandbox.url,
+                       scopes=tuple(DEFAULT_SCOPES), scopes_requested=False, options=options,
+                       clock=clock, sleep=clock.sleep)
         try:
-            return self.authenticator_class().authenticate(context), shown.getvalue()
+            return self.authenticator_class().build(options).run(run), shown.getvalue()
         except SkytellsError as error:
             return error, shown.getvalue()
 
     # -- the interface ---------------------------------------------------------------
 
     def test_declares_name_description_and_options(self) -> None:
-        from skytells.login.base import LoginOption
-
         cls = self.authenticator_class
         assert_declared(cls)
         dests = [option.dest for option in cls.options]

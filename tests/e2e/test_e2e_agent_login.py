@@ -43,9 +43,11 @@ def _pending(e2e, profile: str | None = None) -> dict | None:
     data = e2e.read_credentials()
     record = data if profile is None else data.get("profiles", {}).get(profile, {})
     pending = record.get("pending_login")
-    if pending is not None:
-        e2e.secret(pending["device_code"])
-    return pending
+    if pending is None:
+        return None
+    assert pending["method"] == "device" and set(pending) == {"method", "expires_at", "state", "event"}
+    e2e.secret(pending["state"]["device_code"])
+    return pending["state"]
 
 
 def _request(e2e, *extra: str) -> dict:
@@ -166,8 +168,8 @@ def test_two_profiles_pending_at_once(e2e):
     sandbox = e2e.start_sandbox()
     work = _request(e2e, "--profile", "work")
     home = _request(e2e, "--profile", "home")
-    assert work["next"] == "skytells --profile work login --check"
-    assert home["next"] == "skytells --profile home login --check"
+    assert work["next"] == "skytells --profile=work login --check"
+    assert home["next"] == "skytells --profile=home login --check"
     assert _pending(e2e, "work")["user_code"] == work["user_code"]
     assert _pending(e2e, "home")["user_code"] == home["user_code"]
 
@@ -205,12 +207,6 @@ def test_contradictory_steps_are_usage_errors(e2e, args):
     assert result.code == 2, result
     assert len(result.error_lines) == 1, result
     assert not e2e.credentials_path.exists()
-
-
-def test_the_steps_are_the_device_methods_own(e2e):
-    result = e2e.run("login", "--token", "--request", input="x\n")
-    assert result.code == 2, result
-    assert "--request is an option of the 'device' login method" in result.stderr
 
 
 def test_the_pending_login_is_never_shown(e2e):
@@ -285,3 +281,53 @@ def test_a_client_id_without_an_issuer_is_never_silently_ignored(e2e, args):
     assert result.code == 2, result
     assert result.error_lines[-1].startswith("error: --client-id works with --issuer only.")
     assert e2e.sandbox.requests_seen == [] and not e2e.credentials_path.exists()
+
+
+# -- the steps belong to the login command, offered by the method ------------------------------------------------
+
+
+@pytest.mark.parametrize("step", ["--request", "--check"])
+def test_a_one_step_method_refuses_the_two_step_options_naming_itself(e2e, step):
+    for argv in (["login", "--token", step], ["login", "--method", "token", step]):
+        result = e2e.run(*argv, input="sk_pat_" + "a" * 64 + "\n")
+        assert result.code == 2, result
+        assert f"The 'token' login method logs in in one step: it has no {step}." in result.stderr
+        assert not e2e.credentials_path.exists()
+
+
+@pytest.mark.parametrize("option", [["--issuer", "https://id.example.test"], ["--client-id", "other"], ["--qr"],
+                                    ["--no-browser"]])
+def test_check_refuses_method_options_instead_of_ignoring_them(e2e, option):
+    _request(e2e)
+    before = e2e.read_credentials()
+    result = e2e.run("login", "--check", *option)
+    assert result.code == 2, result
+    assert f"{option[0]} cannot be used with --check" in result.stderr
+    assert e2e.read_credentials() == before
+
+
+def test_check_refuses_an_issuer_from_the_environment_that_is_not_the_pending_logins(e2e):
+    _request(e2e)
+    result = e2e.run("login", "--check", env={"SKYTELLS_ISSUER": "https://id.example.test",
+                                              "SKYTELLS_CLIENT_ID": "cli"})
+    assert result.code == 2, result
+    assert "The pending login was started at the Skytells console" in result.stderr
+    assert _pending(e2e) is not None
+
+
+def test_check_with_another_method_says_which_method_started_it(e2e):
+    _request(e2e)
+    result = e2e.run("login", "--method", "command", "--check")
+    assert result.code == 2, result
+    assert "was started by the 'device' login method, not 'command'" in result.stderr
+
+
+def test_a_profile_named_like_an_option_gets_a_next_command_that_works(e2e):
+    sandbox = e2e.start_sandbox()
+    event = _request(e2e, "--profile=-x")
+    assert event["next"] == "skytells --profile=-x login --check"
+    sandbox.approve(event["user_code"])
+    done = e2e.run(*event["next"].split()[1:])
+    assert done.code == 0, done
+    assert "token" in e2e.read_credentials()["profiles"]["-x"]
+

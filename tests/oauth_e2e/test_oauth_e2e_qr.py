@@ -9,7 +9,7 @@ import re
 import pytest
 import segno
 
-from skytells.login.device import show_qr
+from skytells.login.device_flow import show_qr
 from skytells.terminal.ui import Terminal
 
 # Compact rendering: one character holds two rows of modules; a block is a light module.

@@ -17,7 +17,7 @@ BROKEN_METHODS = {
     "broken-import": ("skytells-broken-import",
                       "ModuleNotFoundError: No module named 'sk_missing_dependency_xyz'"),
     "wrong-class": ("skytells-wrong-class",
-                    "it names NotAnAuthenticator, which is not a skytells.login.base.Authenticator subclass"),
+                    "it names NotAnAuthenticator, which is not a skytells.login.interface.MethodLoader subclass"),
     "raises": ("skytells-raises", "RuntimeError: plugin exploded while loading"),
 }
 
@@ -179,7 +179,7 @@ def test_a_store_for_a_later_interface_asks_for_an_upgrade(plugin_system_cli):
     result = plugin_system_cli.run("whoami", env={"SKYTELLS_CREDENTIAL_STORE": "future"})
 
     assert result.exit_code == 1, result
-    assert "it needs plugin interface version 99 and this skytells-cli implements 1" in result.stderr
+    assert "it needs plugin interface version 99 and this skytells-cli implements 2" in result.stderr
     assert result.stderr.strip().endswith("Upgrade skytells-cli: pip install --upgrade skytells-cli")
 
 

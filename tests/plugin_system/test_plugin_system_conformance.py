@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from skytells.credentials.stores.file import FileStore
-from skytells.login.token import TokenAuthenticator
+from skytells.login.token import TokenLoader
 from skytells.testing import AuthenticatorConformance, CredentialStoreConformance, LoginCase
 
 
@@ -12,7 +12,7 @@ class TestFileStoreConformance(CredentialStoreConformance):
 
 
 class TestTokenAuthenticatorConformance(AuthenticatorConformance):
-    authenticator_class = TokenAuthenticator
+    authenticator_class = TokenLoader
 
     def success_case(self, token, tmp_path):
         return LoginCase(stdin=token + "\n")

@@ -21,39 +21,42 @@ from pathlib import Path
 import pytest
 
 DOCUMENT = Path(__file__).resolve().parents[2] / "docs" / "plugins.md"
+#: docs/plugins.md as it was before interface version 2: plugins written from it must keep working unchanged.
+VERSION_1_DOCUMENT = Path(__file__).resolve().parent / "plugins-v1.md"
+DOCUMENTS = {"current": DOCUMENT, "version 1": VERSION_1_DOCUMENT}
 BLOCK = re.compile(r"^```(\w+)\n(.*?)^```", re.MULTILINE | re.DOTALL)
 
 
-def blocks() -> list[tuple[str, str]]:
+def blocks(document: Path = DOCUMENT) -> list[tuple[str, str]]:
     """(language, text) of every fenced block of the document, in order."""
-    return BLOCK.findall(DOCUMENT.read_text(encoding="utf-8"))
+    return BLOCK.findall(document.read_text(encoding="utf-8"))
 
 
-def headed(prefix: str) -> dict[str, str]:
+def headed(prefix: str, document: Path = DOCUMENT) -> dict[str, str]:
     """The python blocks whose first line is ``# <prefix>...``, by the path named there."""
     found = {}
-    for language, text in blocks():
+    for language, text in blocks(document):
         first, _, rest = text.partition("\n")
         if language == "python" and first.startswith(f"# {prefix}"):
             found[first[2:].strip()] = rest
     return found
 
 
-def entry_points() -> dict[str, dict[str, str]]:
+def entry_points(document: Path = DOCUMENT) -> dict[str, dict[str, str]]:
     """The ``[options.entry_points]`` of the document's setup.cfg block."""
-    (text,) = [text for language, text in blocks() if language == "ini" and "[options.entry_points]" in text]
+    (text,) = [text for language, text in blocks(document) if language == "ini" and "[options.entry_points]" in text]
     parser = configparser.ConfigParser()
     parser.read_string(text)
     section = parser["options.entry_points"]
     return {group: dict(line.split(" = ", 1) for line in section[group].strip().splitlines()) for group in section}
 
 
-def install(site: Path) -> None:
-    """Write the examples into ``site`` as the installed ``skytells-examples`` 0.1.0."""
+def install(site: Path, document: Path = DOCUMENT) -> None:
+    """Write the examples of ``document`` into ``site`` as the installed ``skytells-examples`` 0.1.0."""
     package = site / "skytells_examples"
     package.mkdir()
     (package / "__init__.py").write_text("", encoding="utf-8")
-    for path, source in headed("skytells_examples/").items():
+    for path, source in headed("skytells_examples/", document).items():
         (site / path).write_text(source, encoding="utf-8")
     info = site / "skytells_examples-0.1.0.dist-info"
     info.mkdir()
@@ -61,26 +64,29 @@ def install(site: Path) -> None:
                                    encoding="utf-8")
     (info / "entry_points.txt").write_text(
         "".join(f"[{group}]\n" + "".join(f"{name} = {target}\n" for name, target in targets.items()) + "\n"
-                for group, targets in entry_points().items()), encoding="utf-8")
+                for group, targets in entry_points(document).items()), encoding="utf-8")
     (info / "top_level.txt").write_text("skytells_examples\n", encoding="utf-8")
 
 
 def test_the_document_has_the_examples_it_promises() -> None:
     assert set(headed("skytells_examples/")) == {"skytells_examples/command.py", "skytells_examples/authenticator.py",
+                                                 "skytells_examples/handoff.py", "skytells_examples/handoff_flow.py",
                                                  "skytells_examples/store.py"}
     assert set(headed("tests/")) == {"tests/test_examples.py"}
     groups = entry_points()
     assert set(groups) == {"skytells.commands", "skytells.authenticators", "skytells.credential_stores"}
 
 
-def test_every_documented_example_passes_the_documented_tests(tmp_path: Path) -> None:
+@pytest.mark.parametrize("document", list(DOCUMENTS.values()), ids=list(DOCUMENTS))
+def test_every_documented_example_passes_the_documented_tests(tmp_path: Path, document: Path) -> None:
     pytest.importorskip("skytells_sandbox", reason="the documented tests use the sandbox fixture")
     site = tmp_path / "site"
     site.mkdir()
-    install(site)
+    install(site, document)
     suite = tmp_path / "suite"
     (suite / "tests").mkdir(parents=True)
-    (suite / "tests" / "test_examples.py").write_text(headed("tests/")["tests/test_examples.py"], encoding="utf-8")
+    (suite / "tests" / "test_examples.py").write_text(headed("tests/", document)["tests/test_examples.py"],
+                                                      encoding="utf-8")
     deselect = [] if importlib.util.find_spec("cryptography") else ["-k", "not Fernet"]
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(site), os.environ.get("PYTHONPATH")]))}
     run = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "skytells.testing.pytest_plugin",

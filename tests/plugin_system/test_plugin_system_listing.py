@@ -12,7 +12,7 @@ EXPECTED_STATES = {
         "skytells-broken-import", "failed: ModuleNotFoundError: No module named 'sk_missing_dependency_xyz'"),
     ("authenticators", "wrong-class"): (
         "skytells-wrong-class",
-        "failed: it names NotAnAuthenticator, which is not a skytells.login.base.Authenticator subclass"),
+        "failed: it names NotAnAuthenticator, which is not a skytells.login.interface.MethodLoader subclass"),
     ("authenticators", "raises"): ("skytells-raises", "failed: RuntimeError: plugin exploded while loading"),
     ("authenticators", "device"): ("skytells-cli", "loaded"),
     ("credential-stores", "file"): ("skytells-cli", "loaded"),
@@ -20,7 +20,7 @@ EXPECTED_STATES = {
         "skytells-broken-store", "failed: ValueError: store configuration is corrupt"),
     ("credential-stores", "hsm"): ("skytells-hsm-store", "unavailable: no hardware token is plugged in"),
     ("credential-stores", "future"): (
-        "skytells-future-store", "failed: it needs plugin interface version 99 and this skytells-cli implements 1"),
+        "skytells-future-store", "failed: it needs plugin interface version 99 and this skytells-cli implements 2"),
 }
 
 

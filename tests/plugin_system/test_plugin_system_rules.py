@@ -55,7 +55,7 @@ def rules_world(monkeypatch):
 
 def test_a_built_in_wins_wherever_it_is_listed(rules_world):
     plugin = rules_world(EntryPoint("token", "zzz_plugin:Auth", AUTH), "aaa-plugin")
-    builtin = EntryPoint("token", "skytells.login.token:TokenAuthenticator", AUTH)
+    builtin = EntryPoint("token", "skytells.login.token:TokenLoader", AUTH)
 
     assert plugins.winner([plugin, builtin]) is builtin
     assert plugins.winner([builtin, plugin]) is builtin
@@ -128,7 +128,7 @@ class BadOptions(GoodAuth):
 
 
 class TooNew(GoodAuth):
-    api_version = 2
+    api_version = 3
 
 
 class TooOld(GoodAuth):
@@ -140,12 +140,12 @@ class NotANumber(GoodAuth):
 
 
 @pytest.mark.parametrize(("loaded", "problem"), [
-    (lambda: None, "it names function, which is not a skytells.login.base.Authenticator subclass"),
-    (FileStore, "it names FileStore, which is not a skytells.login.base.Authenticator subclass"),
+    (lambda: None, "it names function, which is not a skytells.login.interface.MethodLoader subclass"),
+    (FileStore, "it names FileStore, which is not a skytells.login.interface.MethodLoader subclass"),
     (Abstract, "it does not implement authenticate"),
     (NoDescription, "it has no description"),
     (BadOptions, "its options are not a tuple of LoginOption"),
-    (TooNew, "it needs plugin interface version 2 and this skytells-cli implements 1"),
+    (TooNew, "it needs plugin interface version 3 and this skytells-cli implements 2"),
     (TooOld, "it was written for plugin interface version 0, which this skytells-cli no longer supports"),
     (NotANumber, "its api_version '1' is not an integer"),
 ])

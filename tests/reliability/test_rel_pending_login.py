@@ -20,10 +20,12 @@ from skytells.credentials.model import PENDING_LOGIN_FIELD, PendingLogin
 
 OLD_DOCUMENT = json.dumps({"token": "sk_pat_" + "ab" * 32, "created_at": 1_700_000_000_000,
                            "editor_setting": {"kept": True}}, indent=2).encode()
-PENDING = PendingLogin(device_code="dc-" + "f3" * 20, user_code="ABCD-1234",
-                       verification_uri="https://console.example.test/device", server="https://console.example.test",
-                       scopes=("inference",), interval=5.0, requested_at=1_700_000_000_000,
-                       expires_at=1_700_000_900_000, not_before=1_700_000_005_000)
+PENDING = PendingLogin(method="device", expires_at=1_700_000_900_000, event={"event": "authorization_pending"},
+                       state={"device_code": "dc-" + "f3" * 20, "user_code": "ABCD-1234",
+                              "verification_uri": "https://console.example.test/device",
+                              "server": "https://console.example.test", "scopes": ["inference"], "interval": 5.0,
+                              "requested_at": 1_700_000_000_000, "expires_at": 1_700_000_900_000,
+                              "not_before": 1_700_000_005_000})
 CHANGE = {PENDING_LOGIN_FIELD: PENDING.to_document()}
 
 
@@ -64,7 +66,7 @@ def test_concurrent_requests_and_logins_keep_every_pending_login_and_token(rel_w
     saved = rel_world.read_credentials()["profiles"]
     for name, run in zip(profiles, runs, strict=False):
         printed = json.loads(run.stdout)
-        stored = saved[name][PENDING_LOGIN_FIELD]
+        stored = saved[name][PENDING_LOGIN_FIELD]["state"]
         assert stored["user_code"] == printed["user_code"]
         assert stored["device_code"] == rel_sandbox.device_request(printed["user_code"]).device_code
         assert stored["device_code"] not in run.output

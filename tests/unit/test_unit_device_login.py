@@ -1,4 +1,4 @@
-"""DeviceAuthenticator: what the person sees, and when a browser is (not) opened."""
+"""The device login method: what the person sees, and when a browser is (not) opened."""
 
 from __future__ import annotations
 
@@ -7,9 +7,11 @@ from typing import Any
 
 import pytest
 
+from skytells.credentials.model import Credential
 from skytells.errors import AuthError
-from skytells.login.base import LoginContext
-from skytells.login.device import DeviceAuthenticator, format_time_left
+from skytells.login.device import DeviceLoader
+from skytells.login.device_flow import format_time_left
+from skytells.login.interface import LoginRun
 from skytells.net.console_api import ConsoleClient
 from skytells.terminal import browser
 
@@ -50,9 +52,11 @@ def serve(requests_mock: Any, *, token_answers: list[tuple[int, dict[str, Any]]]
                        [{"status_code": status, "text": json.dumps(data)} for status, data in answers])
 
 
-def login_context(terminal: Any, api: ConsoleClient, clock: Any, **options: Any) -> LoginContext:
-    return LoginContext(terminal=terminal, api=api, server=BASE, scopes=SCOPES, scopes_requested=False,
-                        options=options, clock=clock, sleep=clock.sleep)
+def device_login(terminal: Any, api: ConsoleClient, clock: Any, **options: Any) -> Credential:
+    """One device login in this process, as ``skytells login`` runs it."""
+    run = LoginRun(terminal=terminal, api=api, server=BASE, scopes=SCOPES, scopes_requested=False,
+                   options=options, clock=clock, sleep=clock.sleep)
+    return DeviceLoader().build(options).run(run)
 
 
 def test_output_follows_the_seed_page_without_a_terminal(requests_mock: Any, unit_api: ConsoleClient,
@@ -61,7 +65,7 @@ def test_output_follows_the_seed_page_without_a_terminal(requests_mock: Any, uni
     serve(requests_mock)
     opener = Browser(monkeypatch)
     terminal = unit_terminal_factory()
-    credential = DeviceAuthenticator().authenticate(login_context(terminal, unit_api, unit_clock))
+    credential = device_login(terminal, unit_api, unit_clock)
     assert terminal.output.splitlines() == [
         "Initiating device authorization...",
         "",
@@ -88,7 +92,7 @@ def test_requested_scopes_are_kept_when_the_server_names_none(requests_mock: Any
                                                               monkeypatch: pytest.MonkeyPatch) -> None:
     serve(requests_mock, token_answers=[(200, {"access_token": TOKEN, "token_type": "Bearer"})])
     Browser(monkeypatch)
-    credential = DeviceAuthenticator().authenticate(login_context(unit_terminal_factory(), unit_api, unit_clock))
+    credential = device_login(unit_terminal_factory(), unit_api, unit_clock)
     assert credential.scopes == SCOPES
     assert credential.token_type == "Bearer"
 
@@ -98,7 +102,7 @@ def test_browser_opens_on_a_terminal_with_the_complete_uri(requests_mock: Any, u
                                                            monkeypatch: pytest.MonkeyPatch) -> None:
     serve(requests_mock)
     opener = Browser(monkeypatch)
-    DeviceAuthenticator().authenticate(login_context(unit_terminal_factory(tty=True), unit_api, unit_clock))
+    device_login(unit_terminal_factory(tty=True), unit_api, unit_clock)
     assert opener.opened == [f"{BASE}/device?user_code=ABCD-1234"]
 
 
@@ -107,7 +111,7 @@ def test_browser_opens_the_plain_uri_when_there_is_no_complete_one(requests_mock
                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
     serve(requests_mock, verification_uri_complete=None)
     opener = Browser(monkeypatch)
-    DeviceAuthenticator().authenticate(login_context(unit_terminal_factory(tty=True), unit_api, unit_clock))
+    device_login(unit_terminal_factory(tty=True), unit_api, unit_clock)
     assert opener.opened == [f"{BASE}/device"]
 
 
@@ -122,7 +126,7 @@ def test_browser_is_not_opened(requests_mock: Any, unit_api: ConsoleClient, unit
     serve(requests_mock)
     opener = Browser(monkeypatch, display=display)
     terminal = unit_terminal_factory(tty=tty)
-    DeviceAuthenticator().authenticate(login_context(terminal, unit_api, unit_clock, no_browser=no_browser))
+    device_login(terminal, unit_api, unit_clock, no_browser=no_browser)
     assert opener.opened == []
     assert "Could not open a browser" not in terminal.output
 
@@ -133,7 +137,7 @@ def test_a_browser_that_fails_to_open_is_reported(requests_mock: Any, unit_api: 
     serve(requests_mock)
     opener = Browser(monkeypatch, works=False)
     terminal = unit_terminal_factory(tty=True)
-    DeviceAuthenticator().authenticate(login_context(terminal, unit_api, unit_clock))
+    device_login(terminal, unit_api, unit_clock)
     assert len(opener.opened) == 1
     assert "(Could not open a browser; open the URL above yourself.)" in terminal.output
 
@@ -154,7 +158,7 @@ def test_an_unsafe_url_is_shown_but_never_opened(requests_mock: Any, unit_api: C
     serve(requests_mock, verification_uri=uri, verification_uri_complete=complete)
     opener = Browser(monkeypatch)
     terminal = unit_terminal_factory(tty=tty)
-    DeviceAuthenticator().authenticate(login_context(terminal, unit_api, unit_clock))
+    device_login(terminal, unit_api, unit_clock)
     assert opener.opened == []
     assert "Not opening the browser" in terminal.output
     assert uri in terminal.output
@@ -166,7 +170,7 @@ def test_loopback_http_is_opened(requests_mock: Any, unit_api: ConsoleClient, un
                                  unit_terminal_factory: Any, monkeypatch: pytest.MonkeyPatch, uri: str) -> None:
     serve(requests_mock, verification_uri=uri, verification_uri_complete=None)
     opener = Browser(monkeypatch)
-    DeviceAuthenticator().authenticate(login_context(unit_terminal_factory(tty=True), unit_api, unit_clock))
+    device_login(unit_terminal_factory(tty=True), unit_api, unit_clock)
     assert opener.opened == [uri]
 
 
@@ -182,7 +186,7 @@ def test_escape_sequences_and_bidi_characters_are_neutralised(requests_mock: Any
           verification_uri_complete=None)
     opener = Browser(monkeypatch)
     terminal = unit_terminal_factory()
-    DeviceAuthenticator().authenticate(login_context(terminal, unit_api, unit_clock))
+    device_login(terminal, unit_api, unit_clock)
     output = terminal.output
     for character in HOSTILE:
         assert character not in output, repr(character)
@@ -201,7 +205,7 @@ def test_transient_failures_are_reported_on_the_terminal(requests_mock: Any, uni
     serve(requests_mock, token_answers=[(503, {"message": "maintenance"}), (428, {}), (200, {"access_token": TOKEN})])
     Browser(monkeypatch)
     terminal = unit_terminal_factory()
-    DeviceAuthenticator().authenticate(login_context(terminal, unit_api, unit_clock))
+    device_login(terminal, unit_api, unit_clock)
     assert ("! console.example.test had a problem (HTTP 503: maintenance); "
             "retrying (giving up after 6 failed polls in a row)." in terminal.output.splitlines())
     assert "! Connection restored; still waiting for authorization." in terminal.output.splitlines()
@@ -220,7 +224,7 @@ def test_denied_or_expired_login_returns_nothing(requests_mock: Any, unit_api: C
     Browser(monkeypatch)
     terminal = unit_terminal_factory()
     with pytest.raises(AuthError, match=phrase) as caught:
-        DeviceAuthenticator().authenticate(login_context(terminal, unit_api, unit_clock))
+        device_login(terminal, unit_api, unit_clock)
     assert DEVICE_CODE not in str(caught.value)
     assert DEVICE_CODE not in terminal.output
 

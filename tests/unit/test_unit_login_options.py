@@ -13,15 +13,16 @@ from hypothesis import strategies as st
 from skytells.commands.login import LoginParser, add_common_options, chosen_method, method_in, option_values
 from skytells.errors import UsageError
 from skytells.login.base import LOGIN_FLAGS, LoginOption, options_problem
-from skytells.login.device import DeviceAuthenticator, issuer_url
-from skytells.login.token import TokenAuthenticator
+from skytells.login.device import DeviceLoader
+from skytells.login.device_options import issuer_url
+from skytells.login.token import TokenLoader
 
 
 def options(*flags: str) -> tuple[LoginOption, ...]:
     return tuple(LoginOption(flag, "Help.") for flag in flags)
 
 
-@pytest.mark.parametrize("declared", [DeviceAuthenticator.options, TokenAuthenticator.options, options("--qr"),
+@pytest.mark.parametrize("declared", [DeviceLoader.options, TokenLoader.options, options("--qr"),
                                       options("-q", "--quiet-login"), options("--x_y", "--x-z")])
 def test_options_that_fit_are_accepted(declared):
     assert options_problem(declared) is None

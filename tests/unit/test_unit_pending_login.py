@@ -20,14 +20,16 @@ from skytells.credentials.service import CredentialService
 from skytells.credentials.stores.document import parse_document, render_document
 from skytells.errors import AuthError, NetworkError, StoreError, UsageError
 from skytells.exitcodes import ExitCode
-from skytells.login.base import LoginContext
-from skytells.login.device import authorization_of, check_pending, grant_client, pending_event, start
+from skytells.login.device import DeviceLoader
+from skytells.login.device_flow import DeviceLogin, DeviceState, check_state, pending_event, stored_server
+from skytells.login.interface import LoginRun
 from skytells.net.console_api import ConsoleClient
 from skytells.net.http import HttpClient
 from skytells.net.protocol.oauth import OAuthClient, ServerMetadata
 from skytells.safety import redaction
 from skytells.safety.urls import parse_service_url
 from skytells.safety.values import BadValue
+from skytells.terminal.ui import Terminal
 
 BASE = "https://console.example.test"
 TOKEN_URL = f"{BASE}/api/oauth/token"
@@ -55,8 +57,18 @@ class WallClock:
         self.now += seconds
 
 
-def pending(**changes: Any) -> PendingLogin:
-    base = PendingLogin(device_code=DEVICE_CODE, user_code="ABCD-1234", verification_uri=f"{BASE}/device",
+def check_pending(state: DeviceState, api: Any, **kwargs: Any) -> tuple[Any, DeviceState]:
+    return check_state(state, api, keep_waiting=kwargs.pop("keep_waiting", False), **kwargs)
+
+
+def stored(state: DeviceState, **changes: Any) -> PendingLogin:
+    """``state`` as the pending login the store keeps for the device method."""
+    return PendingLogin(method="device", state=state.to_document(), expires_at=state.expires_at,
+                        event=pending_event(state.authorization, state.expires_at), **changes)
+
+
+def pending(**changes: Any) -> DeviceState:
+    base = DeviceState(device_code=DEVICE_CODE, user_code="ABCD-1234", verification_uri=f"{BASE}/device",
                         server=BASE, scopes=("inference",), interval=5.0, requested_at=int(START_S * 1000),
                         expires_at=int(START_S * 1000) + 900_000, not_before=int(START_S * 1000) + 5000)
     return dataclasses.replace(base, **changes)
@@ -187,7 +199,9 @@ def test_a_standard_providers_pending_login_is_polled_at_its_token_endpoint(requ
     token_endpoint = "https://id.example.test/o/token/"
     grant = pending(issuer="https://id.example.test", client_id="cli", token_endpoint=token_endpoint)
     requests_mock.post(token_endpoint, **APPROVED)
-    client = grant_client(grant, lambda server: pytest.fail("the console is not asked"))
+    login = LoginRun(terminal=None, api=None, server=BASE, scopes=(), scopes_requested=False,  # type: ignore[arg-type]
+                     console=lambda server: pytest.fail("the console is not asked"))
+    client = stored_server(login, grant).client
     clock = WallClock(START_S + 10)
     result, _ = check_pending(grant, client, clock=clock, sleep=clock.sleep)
     assert result is not None
@@ -201,10 +215,19 @@ def test_a_standard_providers_pending_login_is_polled_at_its_token_endpoint(requ
 def test_round_trip_through_the_document():
     grant = pending(verification_uri_complete=f"{BASE}/device?code=ABCD-1234", scopes_requested=True)
     record = StoredCredentials()
-    record.profile("work", create=True).set_pending_login(grant)
+    record.profile("work", create=True).set_pending_login(stored(grant))
     parsed = parse_document(render_document(record), "credentials.json")
-    assert parsed.profile("work").pending_login() == grant
+    assert parsed.profile("work").pending_login() == stored(grant)
+    assert DeviceState.from_document(parsed.profile("work").pending_login().state) == grant
     assert parsed.pending_login() is None
+
+
+def test_a_device_login_kept_by_the_previous_version_is_read_as_the_device_methods_state():
+    grant = pending()
+    parsed = parse_document(json.dumps({PENDING_LOGIN_FIELD: grant.to_document()}), "credentials.json")
+    kept = parsed.pending_login()
+    assert kept.method == "device" and kept.expires_at == grant.expires_at
+    assert DeviceState.from_document(kept.state) == grant
 
 
 def test_the_device_code_is_never_in_repr():
@@ -233,8 +256,38 @@ def test_the_device_code_is_never_in_repr():
     ({"surprise": 1}, "does not know"),
     ({"expires_at": 1}, "expires before"),
 ])
-def test_the_parser_refuses_an_unusable_pending_login_and_leaves_the_file_alone(change, problem):
+def test_the_device_method_refuses_an_unusable_state_and_never_shows_the_code(change, problem):
     document = pending().to_document()
+    document.update(change)
+    document = {k: v for k, v in document.items() if v is not None}
+    with pytest.raises(BadValue) as raised:
+        DeviceState.from_document(document)
+    assert problem in str(raised.value)
+    assert DEVICE_CODE not in str(raised.value)
+
+
+def test_an_unusable_stored_state_is_a_store_error_that_says_how_to_start_again():
+    document = {**pending().to_document(), "interval": 0}
+    kept = PendingLogin(method="device", state=document, expires_at=int(START_S * 1000) + 900_000)
+    with pytest.raises(StoreError) as raised:
+        DeviceLogin({}).resume(None, kept, wait=False)  # type: ignore[arg-type]
+    assert "interval" in str(raised.value) and "--request" in str(raised.value)
+    assert DEVICE_CODE not in str(raised.value)
+
+
+@pytest.mark.parametrize(("change", "problem"), [
+    ({"method": ""}, "method"),
+    ({"method": "a\x1b[31mb"}, "method"),
+    ({"method": None}, "lacks 'method'"),
+    ({"expires_at": "soon"}, "expires_at"),
+    ({"state": None}, "lacks 'state'"),
+    ({"state": []}, "state"),
+    ({"state": {"x": "y" * 40000}}, "state"),
+    ({"event": "pending"}, "event"),
+    ({"surprise": 1}, "does not know"),
+])
+def test_the_parser_refuses_an_unusable_envelope_and_leaves_the_file_alone(change, problem):
+    document = stored(pending()).to_document()
     document.update(change)
     document = {k: v for k, v in document.items() if v is not None}
     for where in ("top", "profile"):
@@ -256,7 +309,7 @@ def test_a_pending_login_that_is_not_an_object_is_refused(value):
 def test_the_stored_device_code_is_registered_for_redaction_when_the_store_is_read():
     redaction.reset()
     record = StoredCredentials()
-    record.profile("work", create=True).set_pending_login(pending())
+    record.profile("work", create=True).set_pending_login(stored(pending()))
     redaction.REDACTOR.register_stored(parse_document(render_document(record), "credentials.json"))
     assert DEVICE_CODE not in redaction.redact(f"echo {DEVICE_CODE}")
     redaction.reset()
@@ -270,14 +323,14 @@ def test_secret_field_names_cover_the_pending_logins_secret():
 
 def test_switching_the_default_profile_moves_its_pending_login_with_it():
     record = StoredCredentials(token="sk_pat_" + "d" * 64)
-    record.set_pending_login(pending(user_code="TOP-1"))
-    record.profile("work", create=True).set_pending_login(pending(user_code="WORK-1"))
+    record.set_pending_login(stored(pending(user_code="TOP-1")))
+    record.profile("work", create=True).set_pending_login(stored(pending(user_code="WORK-1")))
     record.switch_default("work")
-    assert record.pending_login().user_code == "WORK-1"
-    assert record.profile("default").pending_login().user_code == "TOP-1"
+    assert record.pending_login().state["user_code"] == "WORK-1"
+    assert record.profile("default").pending_login().state["user_code"] == "TOP-1"
     again = parse_document(render_document(record), "credentials.json")
-    assert again.pending_login().user_code == "WORK-1"
-    assert again.profile("default").pending_login().user_code == "TOP-1"
+    assert again.pending_login().state["user_code"] == "WORK-1"
+    assert again.profile("default").pending_login().state["user_code"] == "TOP-1"
 
 
 # -- the credential service ----------------------------------------------------------------------------------
@@ -296,31 +349,32 @@ def service_for(tmp_path):
 def test_service_saves_reads_updates_and_removes_per_profile(service_for, profile):
     service = service_for(profile)
     assert service.pending_login() is None
-    service.save_pending_login(pending())
-    assert service.pending_login() == pending()
+    service.save_pending_login(stored(pending()))
+    assert service.pending_login() == stored(pending())
     other = CredentialService(service.store, "other" if profile else "work")
     assert other.pending_login() is None
-    moved = dataclasses.replace(pending(), interval=10.0)
-    assert service.update_pending_login(moved) is True
-    assert service.pending_login().interval == 10.0
-    assert service.remove_pending_login("some-other-device-code") is False
-    assert service.remove_pending_login(DEVICE_CODE) is True
+    moved = stored(dataclasses.replace(pending(), interval=10.0))
+    assert service.update_pending_login(stored(pending()), moved) is True
+    assert service.pending_login().state["interval"] == 10.0
+    assert service.remove_pending_login(stored(pending(device_code="some-other-device-code"))) is False
+    assert service.remove_pending_login(moved) is True
     assert service.pending_login() is None
     assert service.remove_pending_login() is False
 
 
 def test_an_update_never_brings_back_a_replaced_pending_login(service_for):
     service = service_for()
-    service.save_pending_login(pending())
-    service.save_pending_login(pending(device_code="dc-a-newer-request-0123456789"))
-    assert service.update_pending_login(dataclasses.replace(pending(), interval=10.0)) is False
-    assert service.pending_login().device_code == "dc-a-newer-request-0123456789"
+    service.save_pending_login(stored(pending()))
+    service.save_pending_login(stored(pending(device_code="dc-a-newer-request-0123456789")))
+    assert service.update_pending_login(stored(pending()), stored(dataclasses.replace(pending(), interval=10.0))) \
+        is False
+    assert service.pending_login().state["device_code"] == "dc-a-newer-request-0123456789"
 
 
 def test_a_pending_login_keeps_the_stored_token(service_for):
     service = service_for()
     service.store.update(lambda record: setattr(record, "token", "sk_pat_" + "e" * 64))
-    service.save_pending_login(pending())
+    service.save_pending_login(stored(pending()))
     service.remove_pending_login()
     assert service.profile_record().token == "sk_pat_" + "e" * 64
 
@@ -329,7 +383,7 @@ def test_a_pending_login_keeps_the_stored_token(service_for):
 
 
 def test_pending_event_has_the_documented_fields_and_no_device_code():
-    event = pending_event(authorization_of(pending()), pending().expires_at)
+    event = pending_event(pending().authorization, pending().expires_at)
     assert event == {"event": "authorization_pending", "user_code": "ABCD-1234",
                      "verification_uri": f"{BASE}/device", "expires_at": "2025-06-15T15:21:40Z", "interval": 5}
     assert DEVICE_CODE not in json.dumps(event)
@@ -340,16 +394,15 @@ def test_pending_event_has_the_documented_fields_and_no_device_code():
      "verification_uri_complete": f"{BASE}/device?code=WXYZ-9876", "expires_in": 600, "interval": 2},
     {"device_code": DEVICE_CODE, "user_code": "WXYZ-9876", "verification_uri": f"{BASE}/device"},
 ])
-def test_every_device_flow_reports_the_pending_event_at_its_start(requests_mock, console, answer):
+def test_a_started_device_login_carries_its_pending_event(requests_mock, console, answer):
     requests_mock.post(f"{BASE}/api/oauth/device", json=answer)
     seen: list[dict[str, Any]] = []
-    from skytells.terminal.ui import Terminal
-
-    login = LoginContext(terminal=Terminal(stdin=io.StringIO(), stderr=io.StringIO()), api=console, server=BASE,
-                         scopes=("inference",), scopes_requested=False, events=seen.append)
-    _login, authorization, _expires = start(login)
-    (event,) = seen
-    assert authorization.device_code == DEVICE_CODE  # for the caller to keep, never for the event
+    login = LoginRun(terminal=Terminal(stdin=io.StringIO(), stderr=io.StringIO()), api=console, server=BASE,
+                     scopes=("inference",), scopes_requested=False, events=seen.append)
+    kept = DeviceLoader().build({}).start(login)
+    event = kept.event
+    assert seen == []  # reported by the login command once the pending login is stored
+    assert kept.state["device_code"] == DEVICE_CODE  # for the store to keep, never for the event
     assert event["user_code"] == "WXYZ-9876"
     assert ("verification_uri_complete" in event) == ("verification_uri_complete" in answer)
     assert event["interval"] == answer.get("interval", 5)
@@ -379,3 +432,23 @@ def test_discovery_without_a_device_endpoint_still_serves_refresh(requests_mock)
 def test_bad_values_build_no_pending_login():
     with pytest.raises(BadValue):
         pending(interval=0.5)
+
+
+@pytest.mark.parametrize("hostile", ["AB\x1b]52;c;b3duZWQ=\x07CD", "AB\u202eCD", "AB\x1b[2JCD", "A\x00B\x9bC"])
+def test_the_pending_event_is_terminal_safe_whatever_the_server_sent(hostile):
+    """Programs are told to show user_code and the URIs to a person: what a server put there cannot drive a terminal."""
+    authorization = dataclasses.replace(pending().authorization, user_code=hostile,
+                                        verification_uri=f"{BASE}/device{hostile}",
+                                        verification_uri_complete=f"{BASE}/device?c={hostile}")
+    event = pending_event(authorization, pending().expires_at)
+    for name in ("user_code", "verification_uri", "verification_uri_complete"):
+        assert not any(ord(char) < 32 or 0x7f <= ord(char) < 0xa0 or char in "\u202a\u202b\u202c\u202d\u202e"
+                       for char in event[name]), (name, event[name])
+
+
+def test_slow_down_never_grows_the_stored_interval_past_what_the_state_accepts(requests_mock, console):
+    clock = WallClock(START_S + 10)
+    requests_mock.post(TOKEN_URL, **SLOW_DOWN)
+    _result, after = check_pending(pending(interval=3598.0), console, clock=clock, sleep=clock.sleep)
+    assert after.interval == 3600.0
+    assert DeviceState.from_document(after.to_document()) == after

@@ -1,4 +1,4 @@
-"""TokenAuthenticator: reading, checking and validating a pasted personal access token."""
+"""The token login method: reading, checking and validating a pasted personal access token."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ import requests
 
 from skytells.errors import AuthError, NetworkError, ServerError, UsageError
 from skytells.exitcodes import ExitCode
-from skytells.login.base import LoginContext
-from skytells.login.token import PROMPT, TokenAuthenticator
+from skytells.login.interface import LoginRun
+from skytells.login.token import PROMPT, TokenLoader
 from skytells.net.console_api import ConsoleClient
 from skytells.terminal.ui import MAX_INPUT_LINE
 
@@ -20,9 +20,8 @@ TOKEN = "sk_pat_" + "0123456789abcdef" * 4
 
 
 def login(terminal: Any, api: ConsoleClient, *, scopes_requested: bool = False) -> Any:
-    context = LoginContext(terminal=terminal, api=api, server=BASE, scopes=("inference",),
-                           scopes_requested=scopes_requested)
-    return TokenAuthenticator().authenticate(context)
+    run = LoginRun(terminal=terminal, api=api, server=BASE, scopes=("inference",), scopes_requested=scopes_requested)
+    return TokenLoader().build({}).run(run)
 
 
 def test_a_line_of_stdin_is_read_without_a_terminal_and_trimmed(requests_mock: Any, unit_api: ConsoleClient,

@@ -5,8 +5,9 @@ The official CLI's fields (``token``, ``access_key``, ``api_key``,
 can share the file; this CLI's own facts live under ``meta``; other profiles
 live under ``profiles`` in the same shape; ``profile`` names the default
 profile when it is not called "default"; ``pending_login`` (in any profile)
-holds a device login started by ``login --request`` and not yet finished,
-checked as strictly as the secrets; unknown fields are carried through.
+holds a login started by ``login --request`` and not yet finished (its
+envelope checked as strictly as the secrets, its state the method's own);
+unknown fields are carried through.
 """
 
 from __future__ import annotations

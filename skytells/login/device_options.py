@@ -1,0 +1,39 @@
+"""The ``device`` login method's name and options, shared by its loader and its flow."""
+
+from __future__ import annotations
+
+from skytells.login.interface import LoginOption
+from skytells.safety.urls import parse_service_url
+
+#: The method's name: ``skytells login --method device`` (the default).
+NAME = "device"
+#: The environment's choice of a standard authorization server and of this CLI's client id there.
+ENV_ISSUER = "SKYTELLS_ISSUER"
+ENV_CLIENT_ID = "SKYTELLS_CLIENT_ID"
+
+
+def issuer_url(text: str, origin: str) -> str | None:
+    """``--issuer`` or ``SKYTELLS_ISSUER`` read by the one URL rule (UsageError naming ``origin``); None when blank."""
+    return parse_service_url(text.strip(), origin).text if text.strip() else None
+
+
+def endpoint_url(text: str, origin: str) -> str | None:
+    """``--device-authorization-endpoint`` read by the one URL rule (UsageError naming ``origin``); None when blank."""
+    return parse_service_url(text.strip(), origin, endpoint=True).text if text.strip() else None
+
+
+def client_id(text: str, origin: str) -> str | None:
+    """``--client-id`` or ``SKYTELLS_CLIENT_ID`` without surrounding blanks; None when blank."""
+    return text.strip() or None
+
+
+OPTIONS = (
+    LoginOption("--no-browser", "Print the authorization URL without opening a browser.", is_switch=True),
+    LoginOption("--qr", "Also show the URL as a QR code, to approve from a phone.", is_switch=True),
+    LoginOption("--issuer", "Log in with any standard OAuth 2.0 / OpenID Connect server, found through its "
+                f"metadata (default: ${ENV_ISSUER}).", metavar="URL", env=ENV_ISSUER, parse=issuer_url),
+    LoginOption("--client-id", f"The OAuth client id registered for this CLI at --issuer "
+                f"(default: ${ENV_CLIENT_ID}).", metavar="ID", env=ENV_CLIENT_ID, parse=client_id),
+    LoginOption("--device-authorization-endpoint", "With --issuer: the server's device authorization "
+                "endpoint, for a server whose metadata names none.", metavar="URL", parse=endpoint_url),
+)
