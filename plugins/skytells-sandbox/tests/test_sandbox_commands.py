@@ -6,14 +6,12 @@ import importlib.metadata
 import io
 import json
 import os
-import queue
 import re
 import signal
 import socket
 import subprocess
 import sys
 import textwrap
-import threading
 from pathlib import Path
 
 import pytest
@@ -88,39 +86,6 @@ def sandbox_fake_cli(tmp_path: Path) -> list[str]:
     script = tmp_path / "fake_skytells.py"
     script.write_text(FAKE_CLI)
     return [sys.executable, str(script)]
-
-
-class LineReader:
-    """Reads a process stream in a thread so that waits can time out."""
-
-    def __init__(self, stream) -> None:
-        self._lines: queue.Queue[str] = queue.Queue()
-        self._thread = threading.Thread(target=self._pump, args=(stream,), daemon=True)
-        self._thread.start()
-
-    def _pump(self, stream) -> None:
-        for line in stream:
-            self._lines.put(line)
-        self._lines.put("")
-
-    def until(self, pattern: str, timeout: float = 10.0) -> list[str]:
-        """Lines up to and including the first one matching ``pattern``."""
-        seen = []
-        while True:
-            line = self._lines.get(timeout=timeout)
-            if not line:
-                raise AssertionError(f"stream ended before {pattern!r}: {seen}")
-            seen.append(line)
-            if re.search(pattern, line):
-                return seen
-
-    def rest(self, timeout: float = 10.0) -> str:
-        """Everything else, once the stream has ended."""
-        self._thread.join(timeout)
-        lines = []
-        while not self._lines.empty():
-            lines.append(self._lines.get())
-        return "".join(lines)
 
 
 # Registration ---------------------------------------------------------------------
@@ -207,13 +172,6 @@ def test_serve_reports_a_taken_port():
     assert f"cannot listen on 127.0.0.1:{port}" in app.stderr.getvalue()
 
 
-# How the server is started: as a module, and as the CLI's command.
-SERVER_PROGRAMS = {
-    "module": [sys.executable, "-m", "skytells_sandbox"],
-    "command": [sys.executable, "-m", "skytells", "sandbox"],
-}
-
-
 def _inherit(disposition):
     """A preexec_fn giving the child SIGINT's ``disposition``, whatever the test runner's own is.
 
@@ -226,35 +184,21 @@ def _inherit(disposition):
 @pytest.mark.parametrize(
     "inherited", [signal.SIG_DFL, signal.SIG_IGN], ids=["sigint-default", "sigint-ignored"]
 )
-@pytest.mark.parametrize("program", sorted(SERVER_PROGRAMS))
-def test_foreground_server_runs_until_stopped(program, inherited, stop_signal):
-    process = subprocess.Popen(
-        [*SERVER_PROGRAMS[program], "--port", "0", "--auto-approve"],
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        preexec_fn=_inherit(inherited),
+@pytest.mark.parametrize("program", ["command", "module"])
+def test_foreground_server_runs_until_stopped(program, inherited, stop_signal, sandbox_process):
+    server = sandbox_process(
+        program, "--port", "0", "--auto-approve", preexec_fn=_inherit(inherited)
     )
-    try:
-        stderr = LineReader(process.stderr)
-        banner = stderr.until(r"^export SKYTELLS_API_URL=")
-        url = banner[-1].strip().split("=", 1)[1]
-        assert re.fullmatch(r"http://127\.0\.0\.1:\d+", url)
-        assert any(url in line and "auto-approve" in line for line in banner[:-1])
-        token = requests.post(f"{url}/_sandbox/tokens", json={}, timeout=5).json()["token"]
-        assert requests.get(f"{url}/api/v1/health", timeout=5).json() == {"status": "ok"}
-        process.send_signal(stop_signal)
-        process.wait(timeout=10)
-        rest = stderr.rest()
-        stdout = process.stdout.read()
-    finally:
-        process.kill()
-        process.wait()
-        process.stdout.close()
-        process.stderr.close()
+    url = server.url
+    assert re.fullmatch(r"http://127\.0\.0\.1:\d+", url)
+    assert any(url in line and "auto-approve" in line for line in server.banner[:-1])
+    token = requests.post(f"{url}/_sandbox/tokens", json={}, timeout=5).json()["token"]
+    assert requests.get(f"{url}/api/v1/health", timeout=5).json() == {"status": "ok"}
 
-    assert process.returncode == 0
+    rest = server.stop(stop_signal)
+    stdout = server.process.stdout.read()
+
+    assert server.process.returncode == 0
     assert "stopped" in rest
     assert "GET /api/v1/health 200" in rest
     assert token not in rest and stdout == ""
