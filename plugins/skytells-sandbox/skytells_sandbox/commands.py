@@ -7,6 +7,7 @@ CLI's commands stays fast.
 from __future__ import annotations
 
 import argparse
+from typing import Any
 
 try:  # the CLI's base skips cliff's scan of every distribution's metadata on each run
     from skytells.command_base import Command
@@ -14,6 +15,17 @@ except ImportError:  # an older skytells-cli
     from cliff.command import Command
 
 from skytells_sandbox.options import add_server_options, config_from_options
+
+
+def cli_is_quiet(app: Any) -> bool:
+    """Whether the CLI's own ``-q``/``--quiet`` is in effect.
+
+    cliff reads its global options first, wherever they stand on the command
+    line, so ``skytells sandbox --quiet`` arrives as the application's
+    ``verbose_level`` 0 and never reaches this command's own ``--quiet``.
+    """
+    options = getattr(app, "options", None)
+    return getattr(options, "verbose_level", 1) == 0
 
 
 class Serve(Command):
@@ -28,10 +40,9 @@ class Serve(Command):
         from skytells_sandbox.runner import run_in_foreground
 
         stderr = self.app.stderr
+        quiet = parsed_args.quiet or cli_is_quiet(self.app)
         try:
-            config = config_from_options(
-                parsed_args, access_log=None if parsed_args.quiet else stderr
-            )
+            config = config_from_options(parsed_args, access_log=None if quiet else stderr)
         except ValueError as exc:
             print(f"error: {exc}", file=stderr)
             return 2

@@ -143,10 +143,12 @@ def sandbox_oauth(sandbox_http: requests.Session) -> SandboxOAuthClient:
     return SandboxOAuthClient(sandbox_http)
 
 
-# How the server is started as a process: as a module, and as the CLI's command.
+# How the server is started as a process: as a module, and as the CLI's command;
+# "skytells" is the CLI itself, for options placed before the command's name.
 SANDBOX_PROGRAMS = {
     "module": [sys.executable, "-m", "skytells_sandbox"],
     "command": [sys.executable, "-m", "skytells", "sandbox"],
+    "skytells": [sys.executable, "-m", "skytells"],
 }
 
 
@@ -202,9 +204,10 @@ class SandboxProcess:
         self.port = 0
 
     def read_banner(self, timeout: float = 10.0) -> None:
-        """Wait for the start lines, up to the export of the URL; set ``url`` and ``port``."""
-        self.banner = self.stderr.until(r"^export SKYTELLS_API_URL=", timeout)
-        self.url = self.banner[-1].strip().split("=", 1)[1]
+        """Wait for the start lines, up to "Press Ctrl-C to stop."; set ``url`` and ``port``."""
+        self.banner = self.stderr.until(r"^Press Ctrl-C to stop\.", timeout)
+        (export,) = [line for line in self.banner if line.startswith("export SKYTELLS_API_URL=")]
+        self.url = export.strip().split("=", 1)[1]
         self.port = int(self.url.rsplit(":", 1)[1])
 
     def stop(self, signum: int, timeout: float = 10.0) -> str:

@@ -204,6 +204,42 @@ def test_foreground_server_runs_until_stopped(program, inherited, stop_signal, s
     assert token not in rest and stdout == ""
 
 
+QUIET_COMMAND_LINES = {
+    "module --quiet": ("module", "--quiet"),
+    "sandbox --quiet": ("command", "--quiet"),
+    "sandbox -q": ("command", "-q"),
+    "--quiet sandbox": ("skytells", "--quiet", "sandbox"),
+}
+
+
+@pytest.mark.parametrize(
+    "command_line", QUIET_COMMAND_LINES.values(), ids=QUIET_COMMAND_LINES.keys()
+)
+def test_quiet_server_logs_no_requests(command_line, sandbox_process):
+    program, *options = command_line
+    server = sandbox_process(program, *options, "--port", "0")
+    assert requests.get(f"{server.url}/api/v1/health", timeout=5).status_code == 200
+    assert requests.get(f"{server.url}/nowhere", timeout=5).status_code == 404
+
+    rest = server.stop(signal.SIGTERM)
+
+    assert server.process.returncode == 0
+    assert any("listening on" in line for line in server.banner)
+    assert rest == "Skytells sandbox stopped.\n"
+
+
+@pytest.mark.parametrize("program", ["command", "module"])
+def test_server_logs_each_request_without_quiet(program, sandbox_process):
+    server = sandbox_process(program, "--port", "0")
+    assert requests.get(f"{server.url}/api/v1/health?probe=1", timeout=5).status_code == 200
+    assert requests.get(f"{server.url}/nowhere", timeout=5).status_code == 404
+
+    rest = server.stop(signal.SIGTERM)
+
+    assert rest == "GET /api/v1/health 200\nGET /nowhere 404\nSkytells sandbox stopped.\n"
+    assert "probe" not in rest
+
+
 # skytells sandbox demo ------------------------------------------------------------
 
 
