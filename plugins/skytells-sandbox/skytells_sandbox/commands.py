@@ -14,7 +14,12 @@ try:  # the CLI's base skips cliff's scan of every distribution's metadata on ea
 except ImportError:  # an older skytells-cli
     from cliff.command import Command
 
-from skytells_sandbox.options import add_server_options, config_from_options
+from skytells_sandbox.options import (
+    TEST_CREDENTIALS_HELP,
+    add_server_options,
+    config_from_options,
+    keep_line_breaks,
+)
 
 
 def cli_is_quiet(app: Any) -> bool:
@@ -31,9 +36,13 @@ def cli_is_quiet(app: Any) -> bool:
 class Serve(Command):
     """Run a local Skytells sandbox server on 127.0.0.1 until Ctrl-C."""
 
+    _epilog = TEST_CREDENTIALS_HELP  # type: ignore[assignment]  # cliff declares it None
+
     def get_parser(self, prog_name: str) -> argparse.ArgumentParser:
-        """Add the server options to the command's parser."""
-        return add_server_options(super().get_parser(prog_name))
+        """Add the server options, and keep the epilog's commands one per line."""
+        parser = super().get_parser(prog_name)
+        parser.formatter_class = keep_line_breaks(parser.formatter_class)
+        return add_server_options(parser)
 
     def take_action(self, parsed_args: argparse.Namespace) -> int:
         """Serve in the foreground; exit 0 on Ctrl-C, 2 on bad options, 1 if the port is taken."""

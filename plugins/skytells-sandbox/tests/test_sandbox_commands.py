@@ -7,6 +7,7 @@ import io
 import json
 import os
 import re
+import shutil
 import signal
 import socket
 import subprocess
@@ -240,6 +241,90 @@ def test_server_logs_each_request_without_quiet(program, sandbox_process):
     assert "probe" not in rest
 
 
+# Test credentials -------------------------------------------------------------------
+
+README = Path(__file__).resolve().parents[1] / "README.md"
+MINT_COMMANDS = {
+    "skytells login --token": 'curl -s -X POST "$SKYTELLS_API_URL/_sandbox/tokens"',
+    "skytells link -": 'curl -s -X POST "$SKYTELLS_API_URL/_sandbox/project-keys"',
+    "skytells api-key set": 'curl -s -X POST "$SKYTELLS_API_URL/_sandbox/api-keys"',
+}
+
+
+def readme_section(title: str) -> str:
+    text = README.read_text(encoding="utf-8")
+    return text.split(f"\n## {title}\n", 1)[1].split("\n## ", 1)[0]
+
+
+@pytest.mark.parametrize("program", ["command", "module"])
+def test_help_says_how_to_get_test_credentials(program):
+    argv = {"command": ["skytells", "sandbox"], "module": ["skytells_sandbox"]}[program]
+    shown = subprocess.run(
+        [sys.executable, "-m", *argv, "--help"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        env={**os.environ, "COLUMNS": "60"},
+        check=True,
+    ).stdout
+    lines = [line.strip() for line in shown.splitlines()]
+
+    assert any(line.startswith("Test credentials:") for line in lines)
+    for command, mint in MINT_COMMANDS.items():
+        assert mint in lines  # whole, on a line of its own, even in a narrow terminal
+        assert any(line.endswith(f"for {command}:") for line in lines), command
+    assert "skytells login --token" in lines  # the end of the piped example
+    assert 'See "Test credentials" in the skytells-sandbox README for all three.' in lines
+
+
+def test_readme_has_the_test_credentials_section_the_help_names():
+    section = readme_section("Test credentials")
+
+    for command, mint in MINT_COMMANDS.items():
+        assert f"{mint} |" in section
+        assert f"  {command}\n" in section
+
+
+@pytest.mark.skipif(shutil.which("curl") is None, reason="needs curl")
+def test_readme_test_credentials_commands_work(sandbox_server, tmp_path):
+    cli = Path(sys.executable).with_name("skytells")
+    if not cli.exists():
+        pytest.skip("needs the skytells executable beside this Python")
+    script = "\n".join(re.findall(r"```sh\n(.*?)```", readme_section("Test credentials"), re.S))
+    env = {name: value for name, value in os.environ.items() if not name.startswith("SKYTELLS_")}
+    env.update(
+        PATH=f"{cli.parent}{os.pathsep}{env.get('PATH', '')}",
+        HOME=str(tmp_path),
+        SKYTELLS_CONFIG_DIR=str(tmp_path / "config"),
+        SKYTELLS_API_URL=sandbox_server.url,
+        SKYTELLS_AI_API_URL=f"{sandbox_server.url}/v1",
+    )
+
+    ran = subprocess.run(
+        ["bash", "-e", "-o", "pipefail", "-c", script],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=env,
+        stdin=subprocess.DEVNULL,
+    )
+
+    assert ran.returncode == 0, ran.stderr
+    assert "Traceback" not in ran.stderr
+    checked = [
+        (seen.path, seen.header("Authorization") or seen.header("x-api-key") or "")
+        for seen in sandbox_server.requests_seen
+        if seen.method == "GET"
+    ]
+    wanted = {  # the check each command makes of the credential it was given
+        "/api/v1/cli/projects": "Bearer sk_pat_",
+        "/api/v1/cli/project": "Bearer sk_proj_",
+        "/v1/models": "sbx_key_",
+    }
+    for path, prefix in wanted.items():
+        assert any(p == path and c.startswith(prefix) for p, c in checked), (path, checked)
+
+
 # skytells sandbox demo ------------------------------------------------------------
 
 
@@ -306,8 +391,6 @@ def test_demo_keep_leaves_the_config_directory(sandbox_fake_cli, capfd):
         assert credentials["token"].startswith("sk_pat_")
         assert oct(os.stat(kept).st_mode & 0o777) == "0o700"
     finally:
-        import shutil
-
         shutil.rmtree(kept, ignore_errors=True)
 
 
