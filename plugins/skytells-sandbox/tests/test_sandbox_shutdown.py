@@ -92,7 +92,7 @@ def test_stop_is_prompt_with_abandoned_connections(sandbox_server, sandbox_http,
     elapsed = time.monotonic() - started
 
     try:
-        assert elapsed < 1.0
+        assert elapsed < 1.5  # well under STOP_TIMEOUT: no handler was waited out
         for connection in abandoned:
             connection.settimeout(TIMEOUT)
             read_to_end(connection)  # returns: the server closed every one of them
