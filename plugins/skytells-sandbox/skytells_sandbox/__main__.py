@@ -5,7 +5,12 @@ from __future__ import annotations
 import argparse
 import sys
 
-from skytells_sandbox.options import add_server_options, config_from_options
+from skytells_sandbox.options import (
+    TEST_CREDENTIALS_HELP,
+    add_server_options,
+    config_from_options,
+    keep_line_breaks,
+)
 from skytells_sandbox.runner import run_in_foreground
 
 
@@ -14,6 +19,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m skytells_sandbox",
         description="Run a local Skytells console stand-in on 127.0.0.1 (not for production).",
+        epilog=TEST_CREDENTIALS_HELP,
+        formatter_class=keep_line_breaks(argparse.HelpFormatter),
     )
     options = add_server_options(parser).parse_args(argv)
     try:

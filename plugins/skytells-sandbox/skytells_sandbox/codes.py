@@ -77,6 +77,11 @@ def new_form_token() -> str:
     return secrets.token_urlsafe(16)
 
 
+def new_result_id() -> str:
+    """Return an unguessable id for the page that shows one decision's outcome."""
+    return secrets.token_urlsafe(16)
+
+
 def slugify(name: str) -> str:
     """Return a URL-friendly slug of ``name`` (``"Demo Project"`` -> ``"demo-project"``)."""
     slug = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")

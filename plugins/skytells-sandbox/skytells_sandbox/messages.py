@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import html
 import json
 import urllib.parse
 from collections.abc import Callable, Mapping
@@ -118,6 +120,13 @@ def html_response(status: int, page: str) -> Response:
         ("Referrer-Policy", "no-referrer"),
     )
     return Response(status, page.encode("utf-8"), HTML_TYPE, headers)
+
+
+def see_other(location: str) -> Response:
+    """A 303 redirect to ``location``, a path on this server that the browser fetches with GET."""
+    link = html.escape(location)
+    page = html_response(303, f'<!DOCTYPE html>\n<p>See <a href="{link}">{link}</a>.</p>\n')
+    return dataclasses.replace(page, headers=(*page.headers, ("Location", location)))
 
 
 class RefusedError(Exception):

@@ -9,6 +9,20 @@ from typing import Any
 from skytells_sandbox.config import DEFAULT_CLIENT_IDS, DIALECTS, SandboxConfig
 
 DEFAULT_PORT = 8765
+TEST_CREDENTIALS_HELP = """\
+Test credentials: with the sandbox running and its two export lines in
+effect, each POST below mints a new fake credential, answered as JSON.
+  personal access token (field token, sk_pat_...) for skytells login --token:
+    curl -s -X POST "$SKYTELLS_API_URL/_sandbox/tokens"
+  project access key (field access_key, sk_proj_...) for skytells link -:
+    curl -s -X POST "$SKYTELLS_API_URL/_sandbox/project-keys"
+  API key (field api_key, sbx_key_...) for skytells api-key set:
+    curl -s -X POST "$SKYTELLS_API_URL/_sandbox/api-keys"
+Those commands read the value from stdin, for example:
+  curl -s -X POST "$SKYTELLS_API_URL/_sandbox/tokens" |
+    python3 -c 'import json,sys; print(json.load(sys.stdin)["token"])' |
+    skytells login --token
+See "Test credentials" in the skytells-sandbox README for all three."""
 
 
 def _non_negative_int(text: str) -> int:
@@ -26,6 +40,19 @@ def _positive_int(text: str) -> int:
     if value == 0:
         raise argparse.ArgumentTypeError("must be positive")
     return value
+
+
+def keep_line_breaks(
+    formatter: type[argparse.HelpFormatter],
+) -> type[argparse.HelpFormatter]:
+    """A subclass of ``formatter`` that prints the description and epilog line by line."""
+
+    class KeepLineBreaks(formatter):  # type: ignore[valid-type,misc]
+        def _fill_text(self, text: str, width: int, indent: str) -> str:
+            # The epilog holds commands to copy; rewrapping would join them into one paragraph.
+            return "".join(indent + line for line in text.splitlines(keepends=True))
+
+    return KeepLineBreaks
 
 
 def add_server_options(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:

@@ -25,14 +25,15 @@ _STYLE = """
 * { box-sizing: border-box; }
 body { margin: 0; font: 16px/1.5 system-ui, -apple-system, "Segoe UI", sans-serif;
   color: var(--ink); background: #f4f6fa; }
-header { display: flex; justify-content: space-between; align-items: center;
-  padding: 12px 24px; background: #fff; border-bottom: 1px solid var(--line); }
+header { display: flex; flex-wrap: wrap; justify-content: space-between; align-items: center;
+  gap: 4px 16px; padding: 12px 24px; background: #fff; border-bottom: 1px solid var(--line); }
+header .brand-line { display: inline-flex; align-items: center; gap: 8px; white-space: nowrap; }
 header .brand { font-weight: 700; }
-header .badge { margin-left: 8px; padding: 2px 8px; border-radius: 999px;
+header .badge { flex-shrink: 0; padding: 2px 8px; border-radius: 999px;
   font-size: 12px; font-weight: 600; color: #8a5a00; background: #fff3bf; }
-header .user { color: var(--muted); font-size: 14px; }
+header .user { color: var(--muted); font-size: 14px; white-space: nowrap; }
 main { max-width: 460px; margin: 48px auto; padding: 32px; background: #fff;
-  border: 1px solid var(--line); border-radius: 12px; }
+  border: 1px solid var(--line); border-radius: 12px; overflow-wrap: anywhere; }
 h1 { margin: 0 0 8px; font-size: 22px; }
 p { margin: 8px 0; color: var(--muted); }
 label { display: block; margin: 20px 0 6px; font-weight: 600; }
@@ -55,6 +56,12 @@ button.secondary { background: #fff; color: var(--danger); border-color: var(--d
 .result-ok h1 { color: var(--ok); }
 .result-error h1 { color: var(--danger); }
 a { color: var(--accent); }
+/* Phones: the card keeps a margin from the screen edges instead of touching them. */
+@media (max-width: 520px) {
+  header { padding: 10px 16px; }
+  main { margin: 16px 12px; padding: 24px 20px; }
+  h1 { font-size: 20px; }
+}
 """
 
 
@@ -66,7 +73,7 @@ def _layout(title: str, content: str, css_class: str = "") -> str:
         '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
         f"<title>{escape(title)} · Skytells sandbox</title>\n"
         f"<style>{_STYLE}</style>\n</head>\n<body>\n"
-        '<header><span><span class="brand">Skytells</span>'
+        '<header><span class="brand-line"><span class="brand">Skytells</span>'
         '<span class="badge">sandbox</span></span>'
         f'<span class="user">Signed in as {escape(SIGNED_IN_USER)}</span></header>\n'
         f"<main{class_attr}>\n{content}\n</main>\n</body>\n</html>\n"

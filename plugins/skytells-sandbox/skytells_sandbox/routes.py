@@ -24,6 +24,7 @@ ROUTES: dict[str, dict[str, Endpoint]] = {
     "/oauth/userinfo": {"GET": oauth.userinfo},
     "/v1/models": {"GET": inference.models},
     "/device": {"GET": verification.show_form, "POST": verification.submit},
+    verification.RESULT_PATH: {"GET": verification.show_result},
     "/settings/tokens": {"GET": console_pages.tokens},
     "/settings/api-keys": {"GET": console_pages.api_keys},
     "/_sandbox/tokens": {"POST": admin.create_token},

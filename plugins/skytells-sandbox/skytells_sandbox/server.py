@@ -23,6 +23,10 @@ from skytells_sandbox.state import (
     SeenRequest,
 )
 
+#: At most this long, in seconds, for each step of :meth:`Sandbox.stop`: the
+#: accept loop, then the connection handlers. Both normally end at once.
+STOP_TIMEOUT = 2.0
+
 
 class Sandbox:
     """A Skytells console stand-in listening on a loopback address.
@@ -78,14 +82,19 @@ class Sandbox:
         return self
 
     def stop(self) -> None:
-        """Stop answering, close kept-alive connections and release the port."""
+        """Stop answering, close open connections and release the port.
+
+        Bounded: it returns within a few seconds whatever the clients do, and
+        a request still arriving (or cut short) is not answered.
+        """
         if self._closed:
             return
         self._closed = True
+        self._server.request_stop()
         if self._thread is not None:
-            self._server.request_stop()
-            self._thread.join()
+            self._thread.join(STOP_TIMEOUT)
         self._server.drop_open_connections()
+        self._server.wait_for_handlers(STOP_TIMEOUT)
         self._server.server_close()
 
     def __enter__(self) -> Sandbox:

@@ -17,6 +17,7 @@ from skytells_sandbox.messages import find_header
 
 # Bounds the memory of a long-running foreground server.
 MAX_REQUESTS_KEPT = 10_000
+MAX_DECISIONS_KEPT = 1_000
 DEMO_PROJECT_NAMES = ("Image Studio", "Support Assistant")
 
 
@@ -180,6 +181,7 @@ class SandboxState:
         self._revocations: list[Revocation] = []
         self._projects: list[dict[str, str]] = [_project(name) for name in DEMO_PROJECT_NAMES]
         self._seen: collections.deque[SeenRequest] = collections.deque(maxlen=MAX_REQUESTS_KEPT)
+        self._decisions: collections.OrderedDict[str, DeviceStatus] = collections.OrderedDict()
 
     @property
     def config(self) -> SandboxConfig:
@@ -298,6 +300,24 @@ class SandboxState:
                     raise NotPendingError(request.user_code, request.status)
                 request.status = status
             return self._copy(request)
+
+    def remember_decision(self, status: DeviceStatus) -> str:
+        """Keep the outcome of a decision made on the verification page; return its result id.
+
+        Only the browser that decided learns the id, so the outcome is shown
+        to it alone; the oldest outcomes are forgotten first.
+        """
+        with self._cond:
+            result_id = codes.new_result_id()
+            self._decisions[result_id] = status
+            while len(self._decisions) > MAX_DECISIONS_KEPT:
+                self._decisions.popitem(last=False)
+            return result_id
+
+    def decision(self, result_id: str) -> DeviceStatus | None:
+        """The outcome kept under ``result_id``, or ``None``."""
+        with self._cond:
+            return self._decisions.get(result_id)
 
     def expire(self, user_code: str) -> DeviceRequest:
         """Expire a request now, whatever the clock says; a redeemed code stays redeemed."""

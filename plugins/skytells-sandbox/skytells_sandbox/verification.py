@@ -7,7 +7,13 @@ import hmac
 from skytells_sandbox import pages
 from skytells_sandbox.codes import normalize_user_code
 from skytells_sandbox.context import Context
-from skytells_sandbox.messages import InvalidBodyError, Request, Response, html_response
+from skytells_sandbox.messages import (
+    InvalidBodyError,
+    Request,
+    Response,
+    html_response,
+    see_other,
+)
 from skytells_sandbox.state import DeviceStatus, NotPendingError, UnknownCodeError
 
 MAX_PREFILL_LENGTH = 16
@@ -20,6 +26,10 @@ USED_MESSAGE = (
     "Run skytells login again if you need a new one."
 )
 BAD_FORMAT_MESSAGE = "Enter the code shown in your terminal, like ABCD-1234."
+NO_RESULT_MESSAGE = (
+    "There is no decision to show here. To connect a device, enter the code shown in your terminal."
+)
+RESULT_PATH = "/device/result"
 
 
 def _approved() -> Response:
@@ -53,6 +63,10 @@ def _settled(status: DeviceStatus) -> Response:
     return _already_used()
 
 
+def _no_result() -> Response:
+    return html_response(404, pages.result_page("Nothing to show", NO_RESULT_MESSAGE, ok=False))
+
+
 def show_form(ctx: Context, request: Request) -> Response:
     """``GET /device``: the code entry form, prefilled from ``?code=``."""
     raw = (request.query_value("code") or "").strip()
@@ -61,7 +75,11 @@ def show_form(ctx: Context, request: Request) -> Response:
 
 
 def submit(ctx: Context, request: Request) -> Response:
-    """``POST /device``: look a code up (``action=continue``), or approve or deny it."""
+    """``POST /device``: look a code up (``action=continue``), or approve or deny it.
+
+    A decision that is made is answered with a 303 redirect to its result
+    page; a refused one is answered at once with the page that says why.
+    """
     try:
         form = request.form()
     except InvalidBodyError:
@@ -100,4 +118,19 @@ def submit(ctx: Context, request: Request) -> Response:
         return _settled(exc.status)
     except UnknownCodeError:
         return _unknown()
-    return _approved() if wanted is DeviceStatus.APPROVED else _denied()
+    # Post/Redirect/Get: reloading the outcome, or going back to it, sends no decision again.
+    return see_other(f"{RESULT_PATH}?id={ctx.state.remember_decision(wanted)}")
+
+
+def show_result(ctx: Context, request: Request) -> Response:
+    """``GET /device/result?id=...``: the outcome of a decision, where Approve and Deny lead.
+
+    The id comes only with the redirect answering the decision, so holding a
+    user code is not enough to learn what became of it.
+    """
+    outcome = ctx.state.decision(request.query_value("id") or "")
+    if outcome is DeviceStatus.APPROVED:
+        return _approved()
+    if outcome is DeviceStatus.DENIED:
+        return _denied()
+    return _no_result()

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import queue
+import re
+import subprocess
+import sys
+import threading
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import IO, Any
 
 import pytest
 import requests
@@ -136,3 +141,101 @@ class SandboxOAuthClient:
 def sandbox_oauth(sandbox_http: requests.Session) -> SandboxOAuthClient:
     """A standard OAuth client for the sandbox under test."""
     return SandboxOAuthClient(sandbox_http)
+
+
+# How the server is started as a process: as a module, and as the CLI's command;
+# "skytells" is the CLI itself, for options placed before the command's name.
+SANDBOX_PROGRAMS = {
+    "module": [sys.executable, "-m", "skytells_sandbox"],
+    "command": [sys.executable, "-m", "skytells", "sandbox"],
+    "skytells": [sys.executable, "-m", "skytells"],
+}
+
+
+class SandboxLineReader:
+    """Reads a process stream in a thread so that waits can time out."""
+
+    def __init__(self, stream: IO[str]) -> None:
+        self._lines: queue.Queue[str] = queue.Queue()
+        self._thread = threading.Thread(target=self._pump, args=(stream,), daemon=True)
+        self._thread.start()
+
+    def _pump(self, stream: IO[str]) -> None:
+        for line in stream:
+            self._lines.put(line)
+        self._lines.put("")
+
+    def until(self, pattern: str, timeout: float = 10.0) -> list[str]:
+        """Lines up to and including the first one matching ``pattern``."""
+        seen = []
+        while True:
+            line = self._lines.get(timeout=timeout)
+            if not line:
+                raise AssertionError(f"stream ended before {pattern!r}: {seen}")
+            seen.append(line)
+            if re.search(pattern, line):
+                return seen
+
+    def rest(self, timeout: float = 10.0) -> str:
+        """Everything else, once the stream has ended."""
+        self._thread.join(timeout)
+        lines = []
+        while not self._lines.empty():
+            lines.append(self._lines.get())
+        return "".join(lines)
+
+
+class SandboxProcess:
+    """A foreground sandbox server in its own process; its stderr is read in a thread."""
+
+    def __init__(self, argv: list[str], **popen: Any) -> None:
+        self.process = subprocess.Popen(
+            argv,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            **popen,
+        )
+        assert self.process.stderr is not None
+        self.stderr = SandboxLineReader(self.process.stderr)
+        self.banner: list[str] = []
+        self.url = ""
+        self.port = 0
+
+    def read_banner(self, timeout: float = 10.0) -> None:
+        """Wait for the start lines, up to "Press Ctrl-C to stop."; set ``url`` and ``port``."""
+        self.banner = self.stderr.until(r"^Press Ctrl-C to stop\.", timeout)
+        (export,) = [line for line in self.banner if line.startswith("export SKYTELLS_API_URL=")]
+        self.url = export.strip().split("=", 1)[1]
+        self.port = int(self.url.rsplit(":", 1)[1])
+
+    def stop(self, signum: int, timeout: float = 10.0) -> str:
+        """Send ``signum``, wait up to ``timeout`` seconds for the exit; the rest of stderr."""
+        self.process.send_signal(signum)
+        self.process.wait(timeout=timeout)
+        return self.stderr.rest()
+
+    def close(self) -> None:
+        """Kill the process if it still runs and close its pipes."""
+        self.process.kill()
+        self.process.wait()
+        for stream in (self.process.stdout, self.process.stderr):
+            if stream is not None:
+                stream.close()
+
+
+@pytest.fixture
+def sandbox_process() -> Iterator[Callable[..., SandboxProcess]]:
+    """Start ``SANDBOX_PROGRAMS[program]`` with extra arguments; every process is killed after."""
+    started: list[SandboxProcess] = []
+
+    def start(program: str, *args: str, **popen: Any) -> SandboxProcess:
+        process = SandboxProcess([*SANDBOX_PROGRAMS[program], *args], **popen)
+        started.append(process)
+        process.read_banner()
+        return process
+
+    yield start
+    for process in started:
+        process.close()

@@ -6,14 +6,13 @@ import importlib.metadata
 import io
 import json
 import os
-import queue
 import re
+import shutil
 import signal
 import socket
 import subprocess
 import sys
 import textwrap
-import threading
 from pathlib import Path
 
 import pytest
@@ -88,39 +87,6 @@ def sandbox_fake_cli(tmp_path: Path) -> list[str]:
     script = tmp_path / "fake_skytells.py"
     script.write_text(FAKE_CLI)
     return [sys.executable, str(script)]
-
-
-class LineReader:
-    """Reads a process stream in a thread so that waits can time out."""
-
-    def __init__(self, stream) -> None:
-        self._lines: queue.Queue[str] = queue.Queue()
-        self._thread = threading.Thread(target=self._pump, args=(stream,), daemon=True)
-        self._thread.start()
-
-    def _pump(self, stream) -> None:
-        for line in stream:
-            self._lines.put(line)
-        self._lines.put("")
-
-    def until(self, pattern: str, timeout: float = 10.0) -> list[str]:
-        """Lines up to and including the first one matching ``pattern``."""
-        seen = []
-        while True:
-            line = self._lines.get(timeout=timeout)
-            if not line:
-                raise AssertionError(f"stream ended before {pattern!r}: {seen}")
-            seen.append(line)
-            if re.search(pattern, line):
-                return seen
-
-    def rest(self, timeout: float = 10.0) -> str:
-        """Everything else, once the stream has ended."""
-        self._thread.join(timeout)
-        lines = []
-        while not self._lines.empty():
-            lines.append(self._lines.get())
-        return "".join(lines)
 
 
 # Registration ---------------------------------------------------------------------
@@ -207,13 +173,6 @@ def test_serve_reports_a_taken_port():
     assert f"cannot listen on 127.0.0.1:{port}" in app.stderr.getvalue()
 
 
-# How the server is started: as a module, and as the CLI's command.
-SERVER_PROGRAMS = {
-    "module": [sys.executable, "-m", "skytells_sandbox"],
-    "command": [sys.executable, "-m", "skytells", "sandbox"],
-}
-
-
 def _inherit(disposition):
     """A preexec_fn giving the child SIGINT's ``disposition``, whatever the test runner's own is.
 
@@ -226,38 +185,144 @@ def _inherit(disposition):
 @pytest.mark.parametrize(
     "inherited", [signal.SIG_DFL, signal.SIG_IGN], ids=["sigint-default", "sigint-ignored"]
 )
-@pytest.mark.parametrize("program", sorted(SERVER_PROGRAMS))
-def test_foreground_server_runs_until_stopped(program, inherited, stop_signal):
-    process = subprocess.Popen(
-        [*SERVER_PROGRAMS[program], "--port", "0", "--auto-approve"],
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        preexec_fn=_inherit(inherited),
+@pytest.mark.parametrize("program", ["command", "module"])
+def test_foreground_server_runs_until_stopped(program, inherited, stop_signal, sandbox_process):
+    server = sandbox_process(
+        program, "--port", "0", "--auto-approve", preexec_fn=_inherit(inherited)
     )
-    try:
-        stderr = LineReader(process.stderr)
-        banner = stderr.until(r"^export SKYTELLS_API_URL=")
-        url = banner[-1].strip().split("=", 1)[1]
-        assert re.fullmatch(r"http://127\.0\.0\.1:\d+", url)
-        assert any(url in line and "auto-approve" in line for line in banner[:-1])
-        token = requests.post(f"{url}/_sandbox/tokens", json={}, timeout=5).json()["token"]
-        assert requests.get(f"{url}/api/v1/health", timeout=5).json() == {"status": "ok"}
-        process.send_signal(stop_signal)
-        process.wait(timeout=10)
-        rest = stderr.rest()
-        stdout = process.stdout.read()
-    finally:
-        process.kill()
-        process.wait()
-        process.stdout.close()
-        process.stderr.close()
+    url = server.url
+    assert re.fullmatch(r"http://127\.0\.0\.1:\d+", url)
+    assert any(url in line and "auto-approve" in line for line in server.banner[:-1])
+    token = requests.post(f"{url}/_sandbox/tokens", json={}, timeout=5).json()["token"]
+    assert requests.get(f"{url}/api/v1/health", timeout=5).json() == {"status": "ok"}
 
-    assert process.returncode == 0
+    rest = server.stop(stop_signal)
+    stdout = server.process.stdout.read()
+
+    assert server.process.returncode == 0
     assert "stopped" in rest
     assert "GET /api/v1/health 200" in rest
     assert token not in rest and stdout == ""
+
+
+QUIET_COMMAND_LINES = {
+    "module --quiet": ("module", "--quiet"),
+    "sandbox --quiet": ("command", "--quiet"),
+    "sandbox -q": ("command", "-q"),
+    "--quiet sandbox": ("skytells", "--quiet", "sandbox"),
+}
+
+
+@pytest.mark.parametrize(
+    "command_line", QUIET_COMMAND_LINES.values(), ids=QUIET_COMMAND_LINES.keys()
+)
+def test_quiet_server_logs_no_requests(command_line, sandbox_process):
+    program, *options = command_line
+    server = sandbox_process(program, *options, "--port", "0")
+    assert requests.get(f"{server.url}/api/v1/health", timeout=5).status_code == 200
+    assert requests.get(f"{server.url}/nowhere", timeout=5).status_code == 404
+
+    rest = server.stop(signal.SIGTERM)
+
+    assert server.process.returncode == 0
+    assert any("listening on" in line for line in server.banner)
+    assert rest == "Skytells sandbox stopped.\n"
+
+
+@pytest.mark.parametrize("program", ["command", "module"])
+def test_server_logs_each_request_without_quiet(program, sandbox_process):
+    server = sandbox_process(program, "--port", "0")
+    assert requests.get(f"{server.url}/api/v1/health?probe=1", timeout=5).status_code == 200
+    assert requests.get(f"{server.url}/nowhere", timeout=5).status_code == 404
+
+    rest = server.stop(signal.SIGTERM)
+
+    assert rest == "GET /api/v1/health 200\nGET /nowhere 404\nSkytells sandbox stopped.\n"
+    assert "probe" not in rest
+
+
+# Test credentials -------------------------------------------------------------------
+
+README = Path(__file__).resolve().parents[1] / "README.md"
+MINT_COMMANDS = {
+    "skytells login --token": 'curl -s -X POST "$SKYTELLS_API_URL/_sandbox/tokens"',
+    "skytells link -": 'curl -s -X POST "$SKYTELLS_API_URL/_sandbox/project-keys"',
+    "skytells api-key set": 'curl -s -X POST "$SKYTELLS_API_URL/_sandbox/api-keys"',
+}
+
+
+def readme_section(title: str) -> str:
+    text = README.read_text(encoding="utf-8")
+    return text.split(f"\n## {title}\n", 1)[1].split("\n## ", 1)[0]
+
+
+@pytest.mark.parametrize("program", ["command", "module"])
+def test_help_says_how_to_get_test_credentials(program):
+    argv = {"command": ["skytells", "sandbox"], "module": ["skytells_sandbox"]}[program]
+    shown = subprocess.run(
+        [sys.executable, "-m", *argv, "--help"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        env={**os.environ, "COLUMNS": "60"},
+        check=True,
+    ).stdout
+    lines = [line.strip() for line in shown.splitlines()]
+
+    assert any(line.startswith("Test credentials:") for line in lines)
+    for command, mint in MINT_COMMANDS.items():
+        assert mint in lines  # whole, on a line of its own, even in a narrow terminal
+        assert any(line.endswith(f"for {command}:") for line in lines), command
+    assert "skytells login --token" in lines  # the end of the piped example
+    assert 'See "Test credentials" in the skytells-sandbox README for all three.' in lines
+
+
+def test_readme_has_the_test_credentials_section_the_help_names():
+    section = readme_section("Test credentials")
+
+    for command, mint in MINT_COMMANDS.items():
+        assert f"{mint} |" in section
+        assert f"  {command}\n" in section
+
+
+@pytest.mark.skipif(shutil.which("curl") is None, reason="needs curl")
+def test_readme_test_credentials_commands_work(sandbox_server, tmp_path):
+    cli = Path(sys.executable).with_name("skytells")
+    if not cli.exists():
+        pytest.skip("needs the skytells executable beside this Python")
+    script = "\n".join(re.findall(r"```sh\n(.*?)```", readme_section("Test credentials"), re.S))
+    env = {name: value for name, value in os.environ.items() if not name.startswith("SKYTELLS_")}
+    env.update(
+        PATH=f"{cli.parent}{os.pathsep}{env.get('PATH', '')}",
+        HOME=str(tmp_path),
+        SKYTELLS_CONFIG_DIR=str(tmp_path / "config"),
+        SKYTELLS_API_URL=sandbox_server.url,
+        SKYTELLS_AI_API_URL=f"{sandbox_server.url}/v1",
+    )
+
+    ran = subprocess.run(
+        ["bash", "-e", "-o", "pipefail", "-c", script],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=env,
+        stdin=subprocess.DEVNULL,
+    )
+
+    assert ran.returncode == 0, ran.stderr
+    assert "Traceback" not in ran.stderr
+    checked = [
+        (seen.path, seen.header("Authorization") or seen.header("x-api-key") or "")
+        for seen in sandbox_server.requests_seen
+        if seen.method == "GET"
+    ]
+    wanted = {  # the check each command makes of the credential it was given
+        "/api/v1/cli/projects": "Bearer sk_pat_",
+        "/api/v1/cli/project": "Bearer sk_proj_",
+        "/v1/models": "sbx_key_",
+    }
+    for path, prefix in wanted.items():
+        assert any(p == path and c.startswith(prefix) for p, c in checked), (path, checked)
 
 
 # skytells sandbox demo ------------------------------------------------------------
@@ -326,8 +391,6 @@ def test_demo_keep_leaves_the_config_directory(sandbox_fake_cli, capfd):
         assert credentials["token"].startswith("sk_pat_")
         assert oct(os.stat(kept).st_mode & 0o777) == "0o700"
     finally:
-        import shutil
-
         shutil.rmtree(kept, ignore_errors=True)
 
 

@@ -337,7 +337,8 @@ def test_approval_page_handles_standard_requests(sandbox_factory, sandbox_http, 
         data={"code": flow["user_code"], "action": "approve", "form_token": form_token},
     )
 
-    assert "Access granted" in approved.text
+    assert [answer.status_code for answer in approved.history] == [303]
+    assert approved.status_code == 200 and "Access granted" in approved.text
     body = sandbox_oauth.poll(sandbox, flow["device_code"]).json()
     assert body["scope"] == "openid offline_access projects.read"
     assert "refresh_token" in body

@@ -6,6 +6,7 @@ import html
 import re
 
 import pytest
+import requests
 
 from skytells_sandbox.config import DEVICE_GRANT_TYPE
 from skytells_sandbox.state import DeviceStatus
@@ -96,14 +97,28 @@ def test_hostile_client_name_is_escaped(sandbox_server, sandbox_http):
     assert html.escape(HOSTILE_NAME) in page
 
 
+def assert_redirected_to_the_result(response) -> str:
+    """The decision was answered 303 to its result page, which the client fetched; its URL."""
+    (redirect,) = response.history
+    assert redirect.status_code == 303
+    assert redirect.request.method == "POST" and response.request.method == "GET"
+    assert re.fullmatch(r"/device/result\?id=[\w-]{16,}", redirect.headers["Location"])
+    assert response.url.endswith(redirect.headers["Location"])
+    return response.url
+
+
+def decide(http, sandbox, action: str) -> tuple[dict, requests.Response]:
+    """A device request, decided from the page; the flow and the final answer."""
+    flow = start_flow(http, sandbox)
+    token = form_token(confirm(http, sandbox, flow["user_code"]).text)
+    result = submit(http, sandbox, code=flow["user_code"], action=action, form_token=token)
+    return flow, result
+
+
 def test_approve_from_the_page(sandbox_server, sandbox_http):
-    flow = start_flow(sandbox_http, sandbox_server)
-    token = form_token(confirm(sandbox_http, sandbox_server, flow["user_code"]).text)
+    flow, result = decide(sandbox_http, sandbox_server, "approve")
 
-    result = submit(
-        sandbox_http, sandbox_server, code=flow["user_code"], action="approve", form_token=token
-    )
-
+    assert_redirected_to_the_result(result)
     assert result.status_code == 200
     assert APPROVED_TEXT in result.text
     assert sandbox_server.device_request(flow["user_code"]).status is DeviceStatus.APPROVED
@@ -111,16 +126,92 @@ def test_approve_from_the_page(sandbox_server, sandbox_http):
 
 
 def test_deny_from_the_page(sandbox_server, sandbox_http):
-    flow = start_flow(sandbox_http, sandbox_server)
-    token = form_token(confirm(sandbox_http, sandbox_server, flow["user_code"]).text)
+    flow, result = decide(sandbox_http, sandbox_server, "deny")
 
-    result = submit(
-        sandbox_http, sandbox_server, code=flow["user_code"], action="deny", form_token=token
-    )
-
+    assert_redirected_to_the_result(result)
     assert result.status_code == 200
     assert "Request denied" in result.text
     assert token_status(sandbox_http, sandbox_server, flow["device_code"]) == 403
+
+
+OUTCOMES = {
+    "approve": ("Access granted", APPROVED_TEXT),
+    "deny": ("Access denied", "Request denied"),
+}
+
+
+@pytest.mark.parametrize("action", OUTCOMES)
+def test_reloading_the_result_shows_it_again_and_decides_nothing(
+    sandbox_server, sandbox_http, action
+):
+    flow, result = decide(sandbox_http, sandbox_server, action)
+    status = sandbox_server.device_request(flow["user_code"]).status
+    url = assert_redirected_to_the_result(result)
+
+    reloads = [sandbox_http.get(url) for _ in range(2)]
+
+    for reload in reloads:
+        assert reload.status_code == 200 and not reload.history
+        assert all(text in reload.text for text in OUTCOMES[action])
+    assert sandbox_server.device_request(flow["user_code"]).status is status
+    posts = [seen for seen in sandbox_server.requests_seen if seen.method == "POST"]
+    assert [seen.path for seen in posts].count("/device") == 2  # continue, then the decision
+
+
+@pytest.mark.parametrize("action", OUTCOMES)
+def test_sending_the_decision_again_is_refused(sandbox_server, sandbox_http, action):
+    flow = start_flow(sandbox_http, sandbox_server)
+    token = form_token(confirm(sandbox_http, sandbox_server, flow["user_code"]).text)
+    fields = {"code": flow["user_code"], "action": action, "form_token": token}
+    submit(sandbox_http, sandbox_server, **fields)
+
+    again = submit(sandbox_http, sandbox_server, **fields)  # a browser resubmitting the form
+
+    assert again.status_code == 409 and not again.history
+    assert "already used" in again.text
+
+
+@pytest.mark.parametrize("query", ["", "?id=", "?id=forged", "?id=BCDF-1234", "?code=BCDF-1234"])
+def test_the_result_page_shows_only_a_decision_it_knows(sandbox_server, sandbox_http, query):
+    flow, _result = decide(sandbox_http, sandbox_server, "approve")
+    query = query.replace("BCDF-1234", flow["user_code"])
+
+    response = sandbox_http.get(f"{sandbox_server.url}/device/result{query}")
+
+    assert response.status_code == 404
+    assert "Nothing to show" in response.text
+    assert "Access granted" not in response.text and "approved" not in response.text.lower()
+    assert response.headers["Content-Security-Policy"].startswith("default-src 'none'")
+
+
+def test_each_decision_has_its_own_result(sandbox_server, sandbox_http):
+    _approved_flow, approved = decide(sandbox_http, sandbox_server, "approve")
+    _denied_flow, denied = decide(sandbox_http, sandbox_server, "deny")
+
+    assert assert_redirected_to_the_result(approved) != assert_redirected_to_the_result(denied)
+    assert "Access granted" in sandbox_http.get(approved.url).text
+    assert "Access denied" in sandbox_http.get(denied.url).text
+
+
+def test_a_refused_decision_is_answered_without_a_redirect(
+    sandbox_server, sandbox_http, sandbox_clock
+):
+    flow = start_flow(sandbox_http, sandbox_server)
+    token = form_token(confirm(sandbox_http, sandbox_server, flow["user_code"]).text)
+    code = flow["user_code"]
+
+    forged = submit(sandbox_http, sandbox_server, code=code, action="approve", form_token="x")
+    unknown = submit(sandbox_http, sandbox_server, code="BCDF-0000", action="deny")
+    malformed = submit(sandbox_http, sandbox_server, code="nope", action="approve")
+    sandbox_clock.advance(900)
+    expired = submit(sandbox_http, sandbox_server, code=code, action="approve", form_token=token)
+
+    answers = [(forged, 403), (unknown, 404), (malformed, 400), (expired, 410)]
+    for response, status in answers:
+        assert response.status_code == status and not response.history
+        assert "Location" not in response.headers
+    assert "no longer valid" in forged.text and "Unknown or expired code" in unknown.text
+    assert "like ABCD-1234" in malformed.text and "expired" in expired.text
 
 
 def test_decision_needs_the_form_token(sandbox_server, sandbox_http):
