@@ -26,7 +26,7 @@ import os
 import shlex
 import sys
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, NoReturn
 
 import autopage.argparse
 
@@ -44,10 +44,13 @@ from skytells.login.interface import (
     OPTION_FLAG,
     RESUME,
     START,
+    EventSink,
+    JsonObject,
     LoginMethod,
     LoginOption,
     LoginRun,
     MethodLoader,
+    OptionValues,
     authenticated_event,
 )
 from skytells.safety.masking import mask
@@ -102,7 +105,7 @@ class _Undecided(Exception):
 class _MethodChoice(argparse.ArgumentParser):
     """The first step: the common options alone, to learn which method was chosen."""
 
-    def error(self, message: str) -> Any:
+    def error(self, message: str) -> NoReturn:
         raise _Undecided(message)
 
 
@@ -231,7 +234,7 @@ class Login(Command):
         loader = registry.get(name)
         # Bad option values stop here, before the store is opened.
         values = option_values(loader.options, parsed_args)
-        steps = Steps.of(parsed_args, loader, values, non_interactive=self.context.non_interactive)
+        steps = Steps.of(parsed_args, loader, non_interactive=self.context.non_interactive)
         try:
             method = loader().build(values)
             run = self.login_run(values, scopes, parsed_args, events=self.emit if steps.json else None)
@@ -249,14 +252,14 @@ class Login(Command):
                     report.answered()  # the event is the run's one error object
             raise
 
-    def emit(self, event: dict[str, Any]) -> None:
+    def emit(self, event: JsonObject) -> None:
         """Write one JSON object as one line of stdout, at once (a program reads it as it comes)."""
         stdout = self.context.stdout
         stdout.write(json.dumps(event) + "\n")
         stdout.flush()
 
-    def login_run(self, values: dict[str, Any], scopes: tuple[str, ...], parsed_args: argparse.Namespace,
-                  events: Any) -> LoginRun:
+    def login_run(self, values: OptionValues, scopes: tuple[str, ...], parsed_args: argparse.Namespace,
+                  events: EventSink | None) -> LoginRun:
         """What the method may use in this login."""
         server = settings.console_url()
         return LoginRun(terminal=self.context.terminal, api=self.context.console(server), server=server,
@@ -379,7 +382,7 @@ class Steps:
         return self.json or self.request
 
     @classmethod
-    def of(cls, parsed_args: argparse.Namespace, loader: type[MethodLoader], values: dict[str, Any], *,
+    def of(cls, parsed_args: argparse.Namespace, loader: type[MethodLoader], *,
            non_interactive: bool) -> Steps:
         """The steps asked for; a step the method does not offer, or a wrong combination, is a UsageError."""
         request, check, wait = bool(parsed_args.request), bool(parsed_args.check), bool(parsed_args.wait)
@@ -408,7 +411,7 @@ def _given_on_command_line(option: LoginOption, parsed_args: argparse.Namespace)
     return value not in (None, False)
 
 
-def error_event(error: BaseException) -> dict[str, Any]:
+def error_event(error: BaseException) -> JsonObject:
     """The final ``error`` event for ``error`` (a SkytellsError, or Ctrl-C).
 
     It is also the run's JSON error object: the fields of ``{"error": {...}}``
@@ -420,9 +423,9 @@ def error_event(error: BaseException) -> dict[str, Any]:
     return {"event": "error", **details, "error": details}
 
 
-def option_values(options: Sequence[LoginOption], parsed_args: argparse.Namespace) -> dict[str, Any]:
+def option_values(options: Sequence[LoginOption], parsed_args: argparse.Namespace) -> dict[str, object]:
     """Each option's value by ``dest``: the flag, else its environment variable, checked by its ``parse``."""
-    values = {}
+    values: dict[str, object] = {}
     for option in options:
         value, origin = getattr(parsed_args, option.dest, None), option.flag
         if value in (None, False) and option.env and os.environ.get(option.env):

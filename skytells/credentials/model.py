@@ -152,9 +152,9 @@ class PendingLogin:
     """
 
     method: str
-    state: dict[str, Any] = field(repr=False)
+    state: dict[str, object] = field(repr=False)
     expires_at: int
-    event: dict[str, Any] = field(default_factory=dict)
+    event: dict[str, object] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         """Refuse a pending login that could not be stored and read back (the same checks as the store's)."""

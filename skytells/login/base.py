@@ -16,9 +16,8 @@ New methods derive from :class:`~skytells.login.interface.MethodLoader`.
 from __future__ import annotations
 
 import abc
-from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from skytells.credentials.model import Credential
 from skytells.login.interface import (
@@ -29,6 +28,7 @@ from skytells.login.interface import (
     LoginOption,
     LoginRun,
     MethodLoader,
+    OptionValues,
     options_problem,
 )
 
@@ -43,12 +43,12 @@ class LoginContext(LoginRun):
     method reads ``--issuer`` and ``--client-id`` itself.
     """
 
-    oauth: Any = None
+    oauth: object = None
     issuer: str | None = None
     client_id: str | None = None
 
     @property
-    def device_api(self) -> Any:
+    def device_api(self) -> object:
         """Where a device grant would run: the console (kept for compatibility)."""
         return self.oauth or self.api
 
@@ -56,7 +56,7 @@ class LoginContext(LoginRun):
 class _Authenticate(LoginMethod):
     """A version 1 authenticator as a one-step method."""
 
-    def __init__(self, authenticator: Authenticator, options: Mapping[str, Any]) -> None:
+    def __init__(self, authenticator: Authenticator, options: OptionValues) -> None:
         self.authenticator = authenticator
         self.options = options
 
@@ -75,7 +75,7 @@ class Authenticator(MethodLoader):
     #: This default stays 1 forever: a plugin that does not set it is taken to target version 1.
     api_version: ClassVar[int] = 1
 
-    def build(self, options: Mapping[str, Any]) -> LoginMethod:
+    def build(self, options: OptionValues) -> LoginMethod:
         """``authenticate`` as a one-step method."""
         return _Authenticate(self, options)
 

@@ -9,11 +9,8 @@ stays light, since ``login --help`` and completion read it; the flow itself is
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
-
 from skytells.login.device_options import NAME, OPTIONS
-from skytells.login.interface import TWO_STEPS, LoginMethod, MethodLoader
+from skytells.login.interface import TWO_STEPS, LoginMethod, MethodLoader, OptionValues
 
 
 class DeviceLoader(MethodLoader):
@@ -24,7 +21,7 @@ class DeviceLoader(MethodLoader):
     steps = TWO_STEPS
     options = OPTIONS
 
-    def build(self, options: Mapping[str, Any]) -> LoginMethod:
+    def build(self, options: OptionValues) -> LoginMethod:
         # The extension boundary: the flow and the HTTP stack load only when a device login runs.
         from skytells.login.device_flow import DeviceLogin
 

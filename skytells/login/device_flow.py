@@ -22,7 +22,7 @@ import segno
 from skytells.credentials.model import Credential, PendingLogin, now_ms
 from skytells.errors import ServerError, StoreError, UsageError
 from skytells.login.device_options import ENV_CLIENT_ID, ENV_ISSUER, NAME
-from skytells.login.interface import LoginMethod, LoginRun, iso_utc
+from skytells.login.interface import JsonObject, LoginMethod, LoginRun, OptionValues, iso_utc, text_option
 from skytells.net.protocol.device_grant import DeviceAuthorization, DeviceGrantClient, PollOutcome, PollResult
 from skytells.net.protocol.device_poller import DevicePoller, expired_error, next_interval
 from skytells.net.protocol.oauth import DEVICE_ENDPOINT_SETTING, OAuthClient, ServerMetadata, discover
@@ -157,7 +157,7 @@ class DeviceState:
                                    expires_in=self.lifetime, interval=self.interval)
 
     @classmethod
-    def from_document(cls, data: Mapping[str, Any]) -> DeviceState:
+    def from_document(cls, data: Mapping[str, object]) -> DeviceState:
         """Read a stored state; BadValue (completing "the pending login ...") when it is not one."""
         unknown = sorted(set(data) - set(_CHECKS))
         if unknown:
@@ -165,11 +165,12 @@ class DeviceState:
         missing = [name for name in _REQUIRED if data.get(name) is None]
         if missing:
             raise values.BadValue(f"lacks {missing[0]!r}")
-        return cls(**{name: value for name, value in data.items() if value is not None})
+        fields: dict[str, Any] = {name: value for name, value in data.items() if value is not None}
+        return cls(**fields)  # __post_init__ checks each field's type and range
 
-    def to_document(self) -> dict[str, Any]:
+    def to_document(self) -> JsonObject:
         """The JSON object kept as the pending login's state (absent facts are left out)."""
-        document: dict[str, Any] = {}
+        document: JsonObject = {}
         for name in _CHECKS:
             value = getattr(self, name)
             if value is not None:
@@ -181,13 +182,13 @@ def _number(seconds: float) -> float | int:
     return int(seconds) if float(seconds).is_integer() else seconds
 
 
-def pending_event(authorization: DeviceAuthorization, expires_at_ms: int) -> dict[str, Any]:
+def pending_event(authorization: DeviceAuthorization, expires_at_ms: int) -> JsonObject:
     """The ``authorization_pending`` event: what a person needs to approve, never the device code.
 
     The code and URLs come from the server: they are made terminal-safe, as
     the program reading the event is told to show them to a person.
     """
-    event: dict[str, Any] = {"event": "authorization_pending",
+    event: JsonObject = {"event": "authorization_pending",
                              "user_code": terminal_safe(authorization.user_code, 64),
                              "verification_uri": terminal_safe(authorization.verification_uri, 2048)}
     if authorization.verification_uri_complete:
@@ -207,14 +208,14 @@ class DeviceServer:
     token_endpoint: str | None = None
 
 
-def standard_server(login: LoginRun, options: Mapping[str, Any]) -> DeviceServer:
+def standard_server(login: LoginRun, options: OptionValues) -> DeviceServer:
     """The server ``options`` choose: the standard one of ``--issuer`` (found through its metadata), else the console.
 
     A missing client id, or a device endpoint without an issuer, is a UsageError before any request.
     """
-    issuer = options.get("issuer")
-    device_endpoint = options.get("device_authorization_endpoint")
-    client = options.get("client_id")
+    issuer = text_option(options, "issuer")
+    device_endpoint = text_option(options, "device_authorization_endpoint")
+    client = text_option(options, "client_id")
     if client and not issuer:  # never silently ignored
         raise UsageError("--client-id works with --issuer only.", hint="Pass --issuer URL too, or drop --client-id.")
     if device_endpoint and not issuer:
@@ -267,7 +268,7 @@ def credential_from(result: PollResult, console: str, scopes: tuple[str, ...], s
 class DeviceLogin(LoginMethod):
     """The device flow, configured by the ``device`` loader."""
 
-    def __init__(self, options: Mapping[str, Any]) -> None:
+    def __init__(self, options: OptionValues) -> None:
         self.options = options
 
     # -- the steps --------------------------------------------------------------------------------------------
@@ -381,7 +382,7 @@ class DeviceLogin(LoginMethod):
 
     def _refuse_other_server(self, state: DeviceState) -> None:
         """A server chosen now that is not the one the pending login was started with: a UsageError, not ignored."""
-        issuer, client = self.options.get("issuer"), self.options.get("client_id")
+        issuer, client = text_option(self.options, "issuer"), text_option(self.options, "client_id")
         if (issuer and issuer != state.issuer) or (client and client != state.client_id):
             started = f"at {state.issuer}" if state.issuer else "at the Skytells console"
             raise UsageError(f"The pending login was started {started}; --issuer and --client-id "

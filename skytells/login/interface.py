@@ -37,7 +37,7 @@ import re
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from skytells.credentials.model import Credential, PendingLogin
 from skytells.safety.sanitize import terminal_safe
@@ -51,8 +51,19 @@ RUN, START, RESUME = "run", "start", "resume"
 ONE_STEP = frozenset({RUN})
 TWO_STEPS = frozenset({RUN, START, RESUME})
 
-#: Where a method reports what a program driving the login should know: one JSON-ready dict per event.
-EventSink = Callable[[dict[str, Any]], None]
+#: One event or pending state: a JSON object (str keys; str, number, bool, None, list or object values).
+JsonObject = dict[str, object]
+#: Where a method reports what a program driving the login should know: one JSON object per event.
+EventSink = Callable[[JsonObject], None]
+#: A method's option values by ``LoginOption.dest``: what each option's ``parse`` returned, the text given,
+#: True/False for a switch, or None when unset.
+OptionValues = Mapping[str, object]
+
+
+def text_option(options: OptionValues, name: str) -> str | None:
+    """The option ``name`` as text, or None when it is unset or blank."""
+    value = options.get(name)
+    return value if isinstance(value, str) and value else None
 
 
 @dataclass(frozen=True)
@@ -71,7 +82,7 @@ class LoginOption:
     env: str | None = None
     #: Checks and converts a value: called with the text and where it came from (the flag or ``env``), it
     #: returns the value the method gets or raises UsageError naming that origin. Not called for switches.
-    parse: Callable[[str, str], Any] | None = None
+    parse: Callable[[str, str], object] | None = None
 
     @property
     def dest(self) -> str:
@@ -121,7 +132,7 @@ class LoginRun:
     #: True when the user passed ``--scopes`` explicitly.
     scopes_requested: bool
     #: Values of the method's declared options, by ``LoginOption.dest``.
-    options: Mapping[str, Any] = field(default_factory=dict)
+    options: OptionValues = field(default_factory=dict)
     client_name: str = "Skytells CLI"
     #: A monotonic clock and the sleep that moves it, for waiting within this process.
     clock: Callable[[], float] = time.monotonic
@@ -133,7 +144,7 @@ class LoginRun:
     #: The console client for another server (a pending login started elsewhere).
     console: Callable[[str], ConsoleClient] | None = None
 
-    def report(self, event: dict[str, Any]) -> None:
+    def report(self, event: JsonObject) -> None:
         """Send ``event`` to the listener, when there is one."""
         if self.events is not None:
             self.events(event)
@@ -218,7 +229,7 @@ class MethodLoader(abc.ABC):
         return options_problem(options)
 
     @abc.abstractmethod
-    def build(self, options: Mapping[str, Any]) -> LoginMethod:
+    def build(self, options: OptionValues) -> LoginMethod:
         """The method, configured from its parsed option values (by ``LoginOption.dest``).
 
         Import the method's heavy code here, not at the top of the loader's module.
@@ -233,7 +244,7 @@ def iso_utc(moment_ms: int | None) -> str | None:
     return moment.isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
-def authenticated_event(credential: Credential, profile: str) -> dict[str, Any]:
+def authenticated_event(credential: Credential, profile: str) -> JsonObject:
     """The ``authenticated`` event: the login's outcome, never the token."""
     return {"event": "authenticated", "profile": profile, "method": credential.method,
             "scopes": list(credential.scopes or ()), "expires_at": iso_utc(credential.expires_at)}

@@ -10,7 +10,6 @@ owns an option (:func:`owners`).
 from __future__ import annotations
 
 from importlib.metadata import EntryPoint
-from typing import Any
 
 from skytells.extensions import plugins
 from skytells.extensions.discovery import AUTHENTICATORS
@@ -29,7 +28,7 @@ def _order(name: str) -> tuple[int, str]:
     return (rank.get(name, len(rank)), name)
 
 
-def _describe(ep: EntryPoint) -> tuple[str, Any]:
+def _describe(ep: EntryPoint) -> tuple[str, type[MethodLoader] | None]:
     """One method's line for ``login --help`` and its class; a broken one says why (warning once), uncached."""
     try:
         cls = plugins.load(ep)

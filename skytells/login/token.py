@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
-
 from skytells.config.settings import TOKENS_PATH, console_page
 from skytells.credentials.model import Credential
 from skytells.errors import AuthError, NetworkError, UsageError
-from skytells.login.interface import LoginMethod, LoginRun, MethodLoader
+from skytells.login.interface import LoginMethod, LoginRun, MethodLoader, OptionValues
 from skytells.net.console_api import TokenStatus
 from skytells.safety.masking import looks_like_pat, looks_like_project_key
 
@@ -65,5 +62,5 @@ class TokenLoader(MethodLoader):
     name = "token"
     description = "Paste a personal access token (sk_pat_...), or pipe one on stdin (--token)"
 
-    def build(self, options: Mapping[str, Any]) -> LoginMethod:
+    def build(self, options: OptionValues) -> LoginMethod:
         return TokenLogin()
