@@ -54,6 +54,7 @@ from skytells.login.interface import (
     authenticated_event,
 )
 from skytells.safety.masking import mask
+from skytells.safety.redaction import shaped_like_credential
 
 TOKEN_METHOD = "token"
 DEFAULT_METHOD = "device"
@@ -169,7 +170,15 @@ class LoginParser(autopage.argparse.ArgumentParser):
         return parsed
 
     def unrecognized(self, extras: Sequence[str]) -> str:
-        """The error for words no option took: an option of another method names the method that owns it."""
+        """The error for words no option took: an option of another method names the method that owns it.
+
+        A credential given as an argument is refused without being shown, saying how to pass it safely.
+        """
+        if any(shaped_like_credential(word) for word in extras):
+            raise UsageError("A token is never a command-line argument: it would stay in your shell history and "
+                             "show in the process list.",
+                             hint="Paste it at the prompt of skytells login --token, or pipe it: "
+                                  "echo \"$SKYTELLS_PAT\" | skytells login --token")
         for word in extras:
             flag = word.partition("=")[0]
             owners = [name for name in registry.owners(flag) if name != self.method] \

@@ -182,3 +182,18 @@ class TestAlreadyLoggedIn:
         assert result.code == 0, result
         assert "Replace the stored token?" not in result.stderr
         assert e2e.read_credentials()["token"] != e2e_logged_in
+
+
+@pytest.mark.parametrize("argv", [["login", "--token", "PAT"], ["login", "PAT"], ["login", "--method", "token", "PAT"],
+                                  ["login", "--token", "sk_proj_" + "1" * 40]])
+def test_a_token_given_as_an_argument_is_refused_with_the_safe_ways_and_never_shown(e2e, argv):
+    token = "sk_pat_" + "7c" * 32
+    e2e.secret(token)
+    result = e2e.run(*[token if word == "PAT" else word for word in argv])
+    assert result.code == 2, result
+    assert result.error_lines == [
+        "error: A token is never a command-line argument: it would stay in your shell history and show in the "
+        "process list. Paste it at the prompt of skytells login --token, or pipe it: "
+        'echo "$SKYTELLS_PAT" | skytells login --token']
+    assert "sk_proj_1111" not in result.output
+    assert not e2e.credentials_path.exists()
