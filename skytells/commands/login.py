@@ -9,7 +9,7 @@ asking for one it lacks is a usage error naming it.
 
 Each login method owns its options. Parsing takes two steps: the first reads
 only which method was chosen (``--method NAME``; ``--token`` is short for
-``--method token``; else the device flow), then only that method is imported
+``--method token``; else the default method), then only that method is imported
 and its options join the parser. So ``login --token`` imports no other method,
 two methods may declare the same flag (only one is active at a time), and an
 option of another method is a usage error naming the method that owns it.
@@ -57,7 +57,7 @@ from skytells.safety.masking import mask
 from skytells.safety.redaction import shaped_like_credential
 
 TOKEN_METHOD = "token"
-DEFAULT_METHOD = "device"
+DEFAULT_METHOD = registry.DEFAULT
 
 
 class _EpilogFormatter(argparse.HelpFormatter):
@@ -197,7 +197,7 @@ class LoginParser(autopage.argparse.ArgumentParser):
 
 
 class Login(Command):
-    """Log in with the browser (device flow) or a personal access token"""
+    """Log in: approve a code in the browser (the default), paste a token, or use any installed method"""
 
     #: Set when a stored token is replaced without a question (no terminal): said once the new one is saved.
     replacing = False
@@ -239,7 +239,7 @@ class Login(Command):
         name = chosen_method(parsed_args)
         if parsed_args.check and parsed_args.method is None and not parsed_args.token:
             pending = self.context.credentials.pending_login()  # --check finishes what --request started
-            name = pending.method if pending is not None else name
+            name = (pending.method or DEFAULT_METHOD) if pending is not None else name
         loader = registry.get(name)
         # Bad option values stop here, before the store is opened.
         values = option_values(loader.options, parsed_args)
@@ -324,7 +324,7 @@ class Login(Command):
             where = f" in profile {credentials.profile!r}" if credentials.profile else ""
             start = self.next_command().replace("--check", "--request")
             raise UsageError(f"There is no pending login{where} to check.", hint=f"Start one with {start}.")
-        if pending.method != name:
+        if (pending.method or DEFAULT_METHOD) != name:
             raise UsageError(f"The pending login{self.in_profile()} was started by the {pending.method!r} login "
                              f"method, not {name!r}.", hint=f"Run {self.next_command()} without --method.")
         try:

@@ -45,7 +45,7 @@ def _service_url(name: str) -> str | None:
 
 
 def console_url() -> str:
-    """Base URL of the Skytells console (device flow and CLI endpoints)."""
+    """Base URL of the Skytells console (its login and CLI endpoints)."""
     return console_url_from_env() or DEFAULT_CONSOLE_URL
 
 

@@ -145,20 +145,23 @@ class PendingLogin:
 
     ``state`` is the method's own JSON object: only the method that started
     the login reads it, and the store keeps it as it is, per profile, with the
-    profile's other secrets (its secret-named fields, such as ``device_code``,
-    are redacted like tokens). ``event`` is what a program is told about it,
-    without any secret (``login --json``); ``expires_at`` (epoch ms) is when
-    it can no longer be finished.
+    profile's other secrets (its secret-named fields are redacted like
+    tokens). ``event`` is what a program is told about it, without any
+    secret (``login --json``); ``expires_at`` (epoch ms) is when it can no
+    longer be finished.
     """
 
-    method: str
+    #: The login method that started it; None for one kept by version 0.1, whose only two-step method was
+    #: the default one.
+    method: str | None
     state: dict[str, object] = field(repr=False)
     expires_at: int
     event: dict[str, object] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         """Refuse a pending login that could not be stored and read back (the same checks as the store's)."""
-        for name, check in (("method", lambda value: values.text_fact(value, limit=64)),
+        for name, check in (("method", lambda value: values.optional(lambda text: values.text_fact(text, limit=64),
+                                                                     value)),
                             ("expires_at", values.epoch_ms),
                             ("state", lambda value: _json_object(value, "state")),
                             ("event", lambda value: _json_object(value, "event"))):
@@ -173,13 +176,13 @@ class PendingLogin:
     def from_document(cls, data: object) -> PendingLogin:
         """Read a stored pending login; BadValue (completing "the field ...") when it is not one.
 
-        A device login kept by an earlier version (its fields at the top level) is read as the device
-        method's state.
+        One kept by version 0.1 (the state's fields at the top level, no method named) is read as the
+        default method's, whose state it is.
         """
         if not isinstance(data, dict):
             raise values.BadValue("is not an object")
-        if "method" not in data and "device_code" in data:
-            return cls(method="device", state=data, expires_at=data.get("expires_at"), event={})  # type: ignore[arg-type]
+        if "method" not in data and "state" not in data:
+            return cls(method=None, state=data, expires_at=data.get("expires_at"), event={})  # type: ignore[arg-type]
         unknown = sorted(set(data) - set(_PENDING_FIELDS))
         if unknown:
             raise values.BadValue(f"has a field this version does not know ({terminal_safe(unknown[0], 40)!r})")

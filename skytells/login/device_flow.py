@@ -316,7 +316,7 @@ class DeviceLogin(LoginMethod):
                 on_tick=lambda left: update(f"Waiting for authorization... ({format_time_left(left)} left)"))
         if result is not None:
             return credential_from(result, state.server, state.scopes, stored)
-        return PendingLogin(method=pending.method, state=after.to_document(), expires_at=after.expires_at,
+        return PendingLogin(method=NAME, state=after.to_document(), expires_at=after.expires_at,
                             event=pending_event(after.authorization, after.expires_at))
 
     # -- how ------------------------------------------------------------------------------------------------

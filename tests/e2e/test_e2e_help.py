@@ -40,7 +40,8 @@ def test_every_command_is_listed_with_a_one_line_description(e2e, args):
     for name, description in listed.items():
         assert description and not description.startswith("(failed to load"), (name, description)
     assert listed["sandbox"] == "Run a local Skytells sandbox server on 127.0.0.1 until Ctrl-C"
-    assert listed["login"] == "Log in with the browser (device flow) or a personal access token"
+    assert listed["login"] == ("Log in: approve a code in the browser (the default), paste a token, or use any "
+                               "installed method")
     assert "Run 'skytells help COMMAND'" in result.stdout
 
 

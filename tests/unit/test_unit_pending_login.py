@@ -226,7 +226,7 @@ def test_a_device_login_kept_by_the_previous_version_is_read_as_the_device_metho
     grant = pending()
     parsed = parse_document(json.dumps({PENDING_LOGIN_FIELD: grant.to_document()}), "credentials.json")
     kept = parsed.pending_login()
-    assert kept.method == "device" and kept.expires_at == grant.expires_at
+    assert kept.method is None and kept.expires_at == grant.expires_at  # the default method's
     assert DeviceState.from_document(kept.state) == grant
 
 
