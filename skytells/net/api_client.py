@@ -209,7 +209,8 @@ class ApiResponse:
 
 
 def _text(value: object) -> str | None:
-    return value.strip() if isinstance(value, str) and value.strip() else None
+    """A non-empty string without surrounding space and a final full stop (the message adds its own)."""
+    return value.strip().rstrip(".") if isinstance(value, str) and value.strip().rstrip(".") else None
 
 
 class ApiAuthError(AuthError):
