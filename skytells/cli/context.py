@@ -33,6 +33,7 @@ INTERACTIVE_VALUES = ("", "0", "false", "no", "off")
 
 if TYPE_CHECKING:
     from skytells.credentials.service import CredentialService
+    from skytells.net.api_client import ApiClient
     from skytells.net.console_api import ConsoleClient
     from skytells.terminal.ui import Terminal
 
@@ -101,6 +102,18 @@ class Context:
         from skytells.net.http import HttpClient
 
         return ConsoleClient(HttpClient(server or settings.console_url()))
+
+    def client(self, target: str = "console", *, project: bool = False) -> ApiClient:
+        """An authenticated client of ``target``: ``"console"``, ``"inference"`` or ``"issuer"``.
+
+        It carries the credential that belongs there (the user token, refreshed
+        when due and once after a 401; the API key; with ``project`` the project
+        access key), sends it to that origin only, and maps error statuses to
+        the documented exit codes. See ``skytells.cli.client``.
+        """
+        from skytells.cli.client import for_context  # not at start-up: it loads the HTTP client
+
+        return for_context(self, target, project=project)
 
     def report_change(self, headline: str, *details: str, field: str) -> None:
         """Tell the user a credential (``field``) was saved or removed, the same way in every command.

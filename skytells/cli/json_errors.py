@@ -37,6 +37,8 @@ REASONS: dict[str, tuple[int, str]] = {
     "expired_token": (ExitCode.AUTH, "The device code or the token expired and cannot be renewed: log in again."),
     "network": (ExitCode.FAILURE, "The server could not be reached or did not answer in time."),
     "server": (ExitCode.FAILURE, "The server answered with something the CLI cannot use."),
+    "api_status": (ExitCode.FAILURE, "An API answered a request with an error status other than 401 (skytells api, "
+                                     "plugin commands); the message is the server's."),
     "store": (ExitCode.FAILURE, "The credential store cannot be read or written."),
     "plugin": (ExitCode.FAILURE, "An installed plugin is missing, broken or unusable."),
     "failure": (ExitCode.FAILURE, "Another failure a command reported (a plugin's own error)."),

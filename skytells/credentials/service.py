@@ -150,6 +150,23 @@ class CredentialService:
                                     hint="Run skytells login again.")
         return tokens.refresh_under_lock(self.store, self.profile, credential)
 
+    def renew_token(self, used: ActiveToken) -> ActiveToken | None:
+        """A fresh user token after a server refused ``used`` (HTTP 401), or None when there is none to get.
+
+        Only a stored token with a refresh token (``login --issuer``) can be
+        renewed: it is refreshed under the store's lock, unless another process
+        already did (its tokens are used then). A token from ``SKYTELLS_TOKEN``
+        is the user's to replace. Raises AuthError when the provider refuses
+        the refresh.
+        """
+        from skytells.credentials import tokens
+
+        credential = used.credential
+        if used.origin != "store" or credential is None \
+                or not (credential.refresh_token and credential.issuer and credential.client_id):
+            return None
+        return tokens.refresh_under_lock(self.store, self.profile, credential)
+
     @staticmethod
     def check_token(token: str, credential: Credential | None, console: ConsoleClient) -> TokenCheck:
         """Whether ``token`` is good, asked where it lives; every command that shows a status asks here.

@@ -22,7 +22,8 @@ SHELLS = ("bash", "zsh")
 FORMATS_SHOW = {"json", "shell", "table", "value", "yaml"}
 FORMATS_LIST = {"csv", "json", "table", "value", "yaml"}
 AUTH = {"doctor", "status", "switch", "token"}
-TOP = {"api-key", "auth", "complete", "help", "link", "login", "logout", "plugins", "sandbox", "whoami"}
+TOP = {"api", "api-key", "auth", "complete", "help", "link", "login", "logout", "models", "plugins", "predictions",
+       "sandbox", "whoami"}
 
 #: Words typed (the last one is under the cursor) -> exactly what completion offers.
 CASES: dict[str, tuple[tuple[str, ...], set[str]]] = {

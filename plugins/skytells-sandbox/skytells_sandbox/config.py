@@ -65,6 +65,8 @@ class SandboxConfig:
         client_ids: The OAuth clients registered for the standard endpoints.
         wall_clock: Wall-clock time source in seconds (like ``time.time``),
             used for access-token expiry; tests inject a fake one.
+        prediction_seconds: How long (on ``clock``) an inference prediction
+            takes to finish; 0 finishes it at once.
     """
 
     host: str = "127.0.0.1"
@@ -81,6 +83,7 @@ class SandboxConfig:
     token_lifetime: int = 3600
     client_ids: tuple[str, ...] = DEFAULT_CLIENT_IDS
     wall_clock: Callable[[], float] = time.time
+    prediction_seconds: float = 1.0
 
     def __post_init__(self) -> None:
         check_loopback(self.host)
@@ -98,6 +101,8 @@ class SandboxConfig:
             raise ValueError("slow_down_polls needs the rfc8628 dialect")
         if self.token_lifetime <= 0:
             raise ValueError(f"token_lifetime must be positive, got {self.token_lifetime}")
+        if not 0 <= self.prediction_seconds <= 3600:
+            raise ValueError(f"prediction_seconds must be 0 to 3600, got {self.prediction_seconds}")
         _check_client_ids(self.client_ids)
         # Accept any sequence of ids, but keep a hashable, immutable tuple.
         object.__setattr__(self, "client_ids", tuple(self.client_ids))

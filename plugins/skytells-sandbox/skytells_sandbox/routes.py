@@ -23,6 +23,7 @@ ROUTES: dict[str, dict[str, Endpoint]] = {
     "/oauth/revoke": {"POST": oauth.revoke},
     "/oauth/userinfo": {"GET": oauth.userinfo},
     "/v1/models": {"GET": inference.models},
+    "/v1/predictions": {"GET": inference.list_predictions, "POST": inference.create_prediction},
     "/device": {"GET": verification.show_form, "POST": verification.submit},
     verification.RESULT_PATH: {"GET": verification.show_result},
     "/settings/tokens": {"GET": console_pages.tokens},
@@ -43,7 +44,7 @@ def dispatch(ctx: Context, request: Request) -> Response:
 
     ``HEAD`` is answered wherever ``GET`` is; the caller drops the body.
     """
-    methods = ROUTES.get(request.path)
+    methods = ROUTES.get(request.path) or inference.routes_for(request.path)
     if methods is None:
         return error_response(404, "Not Found")
     method = "GET" if request.method == "HEAD" else request.method
