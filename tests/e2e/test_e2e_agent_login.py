@@ -315,11 +315,12 @@ def test_check_refuses_an_issuer_from_the_environment_that_is_not_the_pending_lo
     assert _pending(e2e) is not None
 
 
-def test_check_with_another_method_says_which_method_started_it(e2e):
+def test_check_with_a_one_step_method_says_it_has_no_such_step(e2e):
     _request(e2e)
     result = e2e.run("login", "--method", "command", "--check")
     assert result.code == 2, result
-    assert "was started by the 'device' login method, not 'command'" in result.stderr
+    assert "The 'command' login method logs in in one step: it has no --check." in result.stderr
+    assert _pending(e2e) is not None
 
 
 def test_a_profile_named_like_an_option_gets_a_next_command_that_works(e2e):
