@@ -403,8 +403,9 @@ class Steps:
             raise UsageError("--wait goes with --check.", hint="Run skytells login --check --wait.")
         if (request or check) and not two_step:
             flag = "--request" if request else "--check"
-            raise UsageError(f"The {loader.name!r} login method logs in in one step: it has no {flag}.",
-                             hint=f"Run skytells login --method {loader.name} without {flag}.")
+            raise UsageError(f"The {loader.name!r} login method logs in in one step: it has no {flag}. What it "
+                             "waits for (a prompt, a listener for the browser) lives only as long as the process "
+                             "that started it.", hint=f"Run skytells login --method {loader.name} without {flag}.")
         if check:
             given = [option.flag for option in loader.options if _given_on_command_line(option, parsed_args)]
             if given:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import io
+import socket
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -28,7 +29,7 @@ from skytells.net.protocol.device_poller import DevicePoller, expired_error, nex
 from skytells.net.protocol.oauth import DEVICE_ENDPOINT_SETTING, OAuthClient, ServerMetadata, discover
 from skytells.safety import values
 from skytells.safety.sanitize import terminal_safe
-from skytells.safety.urls import parse_service_url
+from skytells.safety.urls import ServiceUrl, parse_service_url
 from skytells.terminal import browser
 from skytells.terminal.ui import Terminal
 
@@ -206,6 +207,8 @@ class DeviceServer:
     issuer: str | None = None
     client_id: str | None = None
     token_endpoint: str | None = None
+    #: A standard server's metadata: the hosts it names may show the verification page.
+    metadata: ServerMetadata | None = None
 
 
 def standard_server(login: LoginRun, options: OptionValues) -> DeviceServer:
@@ -232,7 +235,7 @@ def standard_server(login: LoginRun, options: OptionValues) -> DeviceServer:
             device_endpoint, DEVICE_ENDPOINT_SETTING, endpoint=True))
     oauth = OAuthClient(metadata, client)
     return DeviceServer(oauth, issuer=oauth.metadata.issuer, client_id=client,
-                        token_endpoint=str(oauth.metadata.token_endpoint))
+                        token_endpoint=str(oauth.metadata.token_endpoint), metadata=oauth.metadata)
 
 
 def stored_server(login: LoginRun, state: DeviceState) -> DeviceServer:
@@ -247,6 +250,47 @@ def stored_server(login: LoginRun, state: DeviceState) -> DeviceServer:
                                                                "the pending login's token_endpoint", endpoint=True))
     return DeviceServer(OAuthClient(metadata, state.client_id), issuer=state.issuer, client_id=state.client_id,
                         token_endpoint=state.token_endpoint)
+
+
+def _place(url: ServiceUrl) -> tuple[str, int]:
+    """Where a URL leads: its host and port (the scheme's own when none is written)."""
+    return url.host, url.port or (443 if url.scheme == "https" else 80)
+
+
+def verification_places(login: LoginRun, server: DeviceServer) -> set[tuple[str, int]]:
+    """The hosts whose pages may take the user code: the console's, or the issuer's and those its metadata names."""
+    if server.metadata is None:
+        return {_place(parse_service_url(login.server, "the console URL"))}
+    metadata = server.metadata
+    named = (metadata.device_authorization_endpoint, metadata.token_endpoint, metadata.revocation_endpoint,
+             metadata.userinfo_endpoint, metadata.authorization_endpoint)
+    return {_place(parse_service_url(metadata.issuer, "the issuer")), *(_place(url) for url in named if url)}
+
+
+def check_verification_pages(login: LoginRun, server: DeviceServer, authorization: DeviceAuthorization) -> None:
+    """The phishing guard: a verification URL on a host that is not the console's or the issuer's (or one
+    the issuer's metadata names), or one that is not a plain https URL, is refused (ServerError) before
+    anything is shown or kept."""
+    places = verification_places(login, server)
+    host = server.client.host
+    for name in ("verification_uri", "verification_uri_complete"):
+        text = getattr(authorization, name)
+        if text is None:
+            continue
+        try:
+            url = parse_service_url(text, name, endpoint=True)
+        except UsageError:
+            raise ServerError(f"{host} sent a {name} that is not a plain https URL; refusing the login, nothing "
+                              "was shown.", hint="Check the server URL (--issuer or SKYTELLS_API_URL).") from None
+        if _place(url) not in places:
+            raise ServerError(f"{host} sent a {name} on another host ({terminal_safe(url.authority, 100)}); a code "
+                              "is entered only at the server that issued it: refusing the login, nothing was shown.",
+                              hint="Check the server URL (--issuer or SKYTELLS_API_URL).")
+
+
+def requesting_host() -> str:
+    """This machine's name, as the person is told where the code was requested."""
+    return terminal_safe(socket.gethostname() or "this machine", 40)
 
 
 def credential_from(result: PollResult, console: str, scopes: tuple[str, ...], server: DeviceServer) -> Credential:
@@ -324,7 +368,9 @@ class DeviceLogin(LoginMethod):
     @staticmethod
     def _request_code(login: LoginRun, server: DeviceServer) -> DeviceAuthorization:
         with login.terminal.activity("Initiating device authorization..."):
-            return server.client.request_device_code(login.client_name, login.scopes)
+            authorization = server.client.request_device_code(login.client_name, login.scopes)
+        check_verification_pages(login, server, authorization)
+        return authorization
 
     @staticmethod
     def _state(login: LoginRun, authorization: DeviceAuthorization, server: DeviceServer, *, requested_at: int,
@@ -358,6 +404,8 @@ class DeviceLogin(LoginMethod):
         if self.options.get("qr") and browser.safe_to_open(target):
             show_qr(terminal, target)
         terminal.line(f"  Your device code is: {terminal_safe(authorization.user_code, 40)}")
+        terminal.line(f"  Requested by `skytells login` on {requesting_host()}.")
+        terminal.line("  Enter it only if you ran that command yourself, just now.")
         terminal.line()
         terminal.line("  Open this URL in your browser to authorize:")
         terminal.line(f"  {uri}")

@@ -36,3 +36,21 @@ def open_browser(url: str) -> bool:
         return bool(webbrowser.open(url, new=2))
     except Exception:  # webbrowser raises assorted errors on broken setups
         return False
+
+
+def local_browser_problem() -> str | None:
+    """Why no browser on this machine can reach the person at this terminal, or None when one can.
+
+    ``$BROWSER`` is the user's word that one can. Otherwise an SSH session
+    without a forwarded display has none (a browser would open, if at all, on
+    the remote machine's own screen), nor has Linux without ``DISPLAY`` or
+    ``WAYLAND_DISPLAY``.
+    """
+    if os.environ.get("BROWSER"):
+        return None
+    graphical = os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")
+    if (os.environ.get("SSH_CONNECTION") or os.environ.get("SSH_TTY")) and not graphical:
+        return "this is an SSH session without a display"
+    if sys.platform in ("darwin", "win32") or graphical:
+        return None
+    return "there is no display (neither DISPLAY nor WAYLAND_DISPLAY is set, nor BROWSER)"

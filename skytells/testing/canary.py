@@ -24,7 +24,7 @@ SECRET_PREFIX = re.compile(r"^(sk_(pat|proj)_|sbx_[a-z]+_)")
 #: Fields of ``credentials.json`` (and of each of its profiles) that hold secrets.
 SECRET_FIELDS = ("token", "refresh_token", "access_key", "api_key")
 #: Request parameters (JSON or form) that carry secrets.
-SECRET_PARAMETERS = ("device_code", "refresh_token", "token")
+SECRET_PARAMETERS = ("device_code", "refresh_token", "token", "code", "code_verifier")
 #: Commands whose standard output is a secret by design.
 SECRET_PRINTING_COMMANDS = (("auth", "token"),)
 

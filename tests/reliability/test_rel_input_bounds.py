@@ -224,8 +224,7 @@ def _qr_drawn(stderr: str) -> bool:
 @pytest.mark.parametrize(("suffix", "note"), [
     ("x" * 3000, None),  # longer than any URL the CLI keeps: the QR code is of the plain verification URI
     ("x" * 1800, False),  # kept, and it fits
-    # Not plain ASCII: the URL rule refuses it before a QR code is tried, so neither is shown and the
-    # login goes on with the plain verification URI (tests/oauth_e2e/test_oauth_e2e_qr.py covers the note).
+    # Not plain ASCII: the phishing guard refuses the login before anything is shown (one line, exit 1).
     ("\u20ac" * 900, "refused"),
 ])
 def test_login_qr_goes_on_when_the_complete_url_is_too_long_for_a_qr_code(
@@ -240,15 +239,16 @@ def test_login_qr_goes_on_when_the_complete_url_is_too_long_for_a_qr_code(
 
     run = rel_world.run("login", "--no-browser", "--qr", virtual_clock=True)
 
+    if note == "refused":
+        assert run.code == 1 and len(run.error_lines) == 1, run
+        assert "not a plain https URL" in run.stderr and not _qr_drawn(run.stderr), run
+        assert "WDJB-MJHT" not in run.stderr and "Traceback" not in run.output
+        return
     assert run.code == 0, run
     assert "Authenticated successfully!" in run.stderr
     assert rel_world.read_credentials()["token"] == "at_" + "7" * 40
     assert "Traceback" not in run.output and not run.error_lines
     noted = TOO_LONG_FOR_QR in run.stderr
-    if note == "refused":
-        assert not noted and not _qr_drawn(run.stderr), run
-        assert "not plain https" in run.stderr, run
-        return
     assert noted != _qr_drawn(run.stderr), run  # one or the other, never neither nor both
     if note is not None:
         assert noted is note, run

@@ -47,15 +47,29 @@ def _assert_no_payload(text: str) -> None:
 def test_hostile_device_answer_is_neutralised_in_plain_output(rel_world: World,
                                                               rel_hostile: type[HostileServer]) -> None:
     device_code = fake_device_code()
-    server = _device_server(rel_hostile, device_code, user_code="WDJB" + HOSTILE_TEXT[:40],
-                            verification_uri="https://console.example/device" + HOSTILE_TEXT,
-                            verification_uri_complete="https://console.example/d?c=" + HOSTILE_TEXT)
+    server = _device_server(rel_hostile, device_code, user_code="WDJB" + HOSTILE_TEXT[:40])
     rel_world.point_at(server.url)
     run = rel_world.run("login", "--no-browser", virtual_clock=True)
     assert run.code == 0, run
     assert UNSAFE_OUTPUT.search(run.output) is None
     assert "Your device code is: WDJB\ufffd" in run.stderr
-    assert "https://console.example/device\ufffd" in run.stderr
+    assert not leaks([("output", run.output)], [device_code])
+
+
+@pytest.mark.parametrize("where", ["verification_uri", "verification_uri_complete"])
+def test_a_hostile_verification_url_is_refused_in_one_neutral_line(rel_world: World,
+                                                                    rel_hostile: type[HostileServer],
+                                                                    where: str) -> None:
+    device_code = fake_device_code()
+    server = rel_hostile()
+    server.set("/api/oauth/device", json_reply(200, device_answer(server, device_code,
+                                                                  **{where: f"{server.url}/device" + HOSTILE_TEXT})))
+    rel_world.point_at(server.url)
+    run = rel_world.run("login", "--no-browser", virtual_clock=True)
+    assert run.code == 1, run
+    assert UNSAFE_OUTPUT.search(run.output) is None
+    assert len(run.error_lines) == 1 and "not a plain https URL" in run.stderr
+    assert "WDJB-MJHT" not in run.stderr  # nothing was shown
     assert not leaks([("output", run.output)], [device_code])
 
 
@@ -97,27 +111,28 @@ def _recorder(tmp_path: Path) -> tuple[Path, Path]:
     return script, log
 
 
-def _login_on_a_terminal(world: World, server: HostileServer, browser: Path) -> str:
+def _login_on_a_terminal(world: World, server: HostileServer, browser: Path, status: int = 0) -> str:
     world.point_at(server.url)
     child = world.spawn("login", env={"BROWSER": str(browser)}, virtual_clock=True)
     try:
         child.expect(pexpect.EOF, timeout=30)
     finally:
         child.close()
-    assert child.exitstatus == 0, child.before
+    assert child.exitstatus == status, child.before
     return child.before
 
 
 @pytest.mark.parametrize("url", ["http://evil.example/device", "javascript:alert(1)", "file:///etc/passwd",
-                                 "ftp://evil.example/", "//evil.example/x", "HTTP://evil.example/"])
+                                 "ftp://evil.example/", "//evil.example/x", "HTTP://evil.example/",
+                                 "https://evil.example/device"])
 def test_the_browser_is_never_opened_for_an_unsafe_url(rel_world: World, rel_hostile: type[HostileServer],
                                                        tmp_path: Path, url: str) -> None:
     browser, opened = _recorder(tmp_path)
     server = _device_server(rel_hostile, fake_device_code(), verification_uri=url, verification_uri_complete=url)
-    shown = _login_on_a_terminal(rel_world, server, browser)
+    shown = _login_on_a_terminal(rel_world, server, browser, status=1)
     _assert_no_payload(shown)
     assert not opened.exists(), f"the browser was asked to open {url!r}"
-    assert "Not opening the browser" in shown
+    assert "refusing the login, nothing was shown" in shown and "WDJB-MJHT" not in shown
 
 
 def test_the_browser_opens_a_loopback_url_and_gets_no_secret(rel_world: World, rel_hostile: type[HostileServer],

@@ -8,9 +8,9 @@ from typing import Any
 import pytest
 
 from skytells.credentials.model import Credential
-from skytells.errors import AuthError
+from skytells.errors import AuthError, ServerError
 from skytells.login.device import DeviceLoader
-from skytells.login.device_flow import format_time_left
+from skytells.login.device_flow import format_time_left, requesting_host
 from skytells.login.interface import LoginRun
 from skytells.net.console_api import ConsoleClient
 from skytells.terminal import browser
@@ -52,9 +52,9 @@ def serve(requests_mock: Any, *, token_answers: list[tuple[int, dict[str, Any]]]
                        [{"status_code": status, "text": json.dumps(data)} for status, data in answers])
 
 
-def device_login(terminal: Any, api: ConsoleClient, clock: Any, **options: Any) -> Credential:
-    """One device login in this process, as ``skytells login`` runs it."""
-    run = LoginRun(terminal=terminal, api=api, server=BASE, scopes=SCOPES, scopes_requested=False,
+def device_login(terminal: Any, api: ConsoleClient, clock: Any, server: str = BASE, **options: Any) -> Credential:
+    """One device login in this process, as ``skytells login`` runs it (``server``: the console URL it is for)."""
+    run = LoginRun(terminal=terminal, api=api, server=server, scopes=SCOPES, scopes_requested=False,
                    options=options, clock=clock, sleep=clock.sleep)
     return DeviceLoader().build(options).run(run)
 
@@ -70,6 +70,8 @@ def test_output_follows_the_seed_page_without_a_terminal(requests_mock: Any, uni
         "Initiating device authorization...",
         "",
         "  Your device code is: ABCD-1234",
+        f"  Requested by `skytells login` on {requesting_host()}.",
+        "  Enter it only if you ran that command yourself, just now.",
         "",
         "  Open this URL in your browser to authorize:",
         f"  {BASE}/device",
@@ -146,22 +148,28 @@ def test_a_browser_that_fails_to_open_is_reported(requests_mock: Any, unit_api: 
     ("http://console.example.test/device", None),
     ("http://evil.example/device", "http://evil.example/device?user_code=ABCD-1234"),
     (f"{BASE}/device", "http://evil.example/device?user_code=ABCD-1234"),
+    (f"{BASE}/device", "https://evil.example/device?user_code=ABCD-1234"),
+    ("https://evil.example/device", None),
+    ("https://console.example.test.evil.example/device", None),
+    ("https://console.example.test:8443/device", None),
     ("javascript:alert(1)", None),
     ("file:///etc/passwd", None),
     ("ftp://console.example.test/device", None),
     ("http://127.0.0.1.evil.example/device", None),
 ])
 @pytest.mark.parametrize("tty", [True, False])
-def test_an_unsafe_url_is_shown_but_never_opened(requests_mock: Any, unit_api: ConsoleClient, unit_clock: Any,
-                                                 unit_terminal_factory: Any, monkeypatch: pytest.MonkeyPatch,
-                                                 uri: str, complete: str | None, tty: bool) -> None:
+def test_a_verification_url_off_the_console_or_not_plain_https_is_refused_before_anything_is_shown(
+        requests_mock: Any, unit_api: ConsoleClient, unit_clock: Any, unit_terminal_factory: Any,
+        monkeypatch: pytest.MonkeyPatch, uri: str, complete: str | None, tty: bool) -> None:
     serve(requests_mock, verification_uri=uri, verification_uri_complete=complete)
     opener = Browser(monkeypatch)
     terminal = unit_terminal_factory(tty=tty)
-    device_login(terminal, unit_api, unit_clock)
+    with pytest.raises(ServerError, match="refusing the login, nothing was shown") as caught:
+        device_login(terminal, unit_api, unit_clock)
+    assert "\n" not in str(caught.value)
     assert opener.opened == []
-    assert "Not opening the browser" in terminal.output
-    assert uri in terminal.output
+    assert "Your device code" not in terminal.output and "ABCD-1234" not in terminal.output
+    assert len(requests_mock.request_history) == 1  # no poll: the code is never redeemed
 
 
 @pytest.mark.parametrize("uri", ["http://127.0.0.1:8765/device", "http://localhost:8765/device",
@@ -170,8 +178,22 @@ def test_loopback_http_is_opened(requests_mock: Any, unit_api: ConsoleClient, un
                                  unit_terminal_factory: Any, monkeypatch: pytest.MonkeyPatch, uri: str) -> None:
     serve(requests_mock, verification_uri=uri, verification_uri_complete=None)
     opener = Browser(monkeypatch)
-    device_login(unit_terminal_factory(tty=True), unit_api, unit_clock)
+    device_login(unit_terminal_factory(tty=True), unit_api, unit_clock, server=uri.removesuffix("/device"))
     assert opener.opened == [uri]
+
+
+@pytest.mark.parametrize("qr", [True, False])
+def test_the_code_and_where_it_was_requested_are_shown_with_a_complete_url_and_a_qr_code(
+        requests_mock: Any, unit_api: ConsoleClient, unit_clock: Any, unit_terminal_factory: Any,
+        monkeypatch: pytest.MonkeyPatch, qr: bool) -> None:
+    serve(requests_mock)
+    opener = Browser(monkeypatch)
+    terminal = unit_terminal_factory(tty=True)
+    device_login(terminal, unit_api, unit_clock, qr=qr)
+    assert opener.opened == [f"{BASE}/device?user_code=ABCD-1234"]  # the code is filled in there...
+    assert "  Your device code is: ABCD-1234" in terminal.output  # ...and still shown, to compare
+    assert f"Requested by `skytells login` on {requesting_host()}." in terminal.output
+    assert "Enter it only if you ran that command yourself, just now." in terminal.output
 
 
 HOSTILE = ["\x1b", "\x07", "\x9b", "\r", "\x00", "\u202e", "\u2066", "\u200f", "\u061c"]
@@ -182,8 +204,7 @@ def test_escape_sequences_and_bidi_characters_are_neutralised(requests_mock: Any
                                                               monkeypatch: pytest.MonkeyPatch) -> None:
     serve(requests_mock,
           user_code="\x1b[2J\x1b]0;owned\x07AB\u202eCD-12\u206634\r\nFAKE\x9b31m\u061c",
-          verification_uri=f"{BASE}/device\x1b[8m\u200fhidden\r\n  Your device code is: EVIL-0000\x00",
-          verification_uri_complete=None)
+          verification_uri=f"{BASE}/device", verification_uri_complete=None)
     opener = Browser(monkeypatch)
     terminal = unit_terminal_factory()
     device_login(terminal, unit_api, unit_clock)
@@ -191,12 +212,24 @@ def test_escape_sequences_and_bidi_characters_are_neutralised(requests_mock: Any
     for character in HOSTILE:
         assert character not in output, repr(character)
     lines = output.splitlines()
-    assert len(lines) == 9  # nothing the server sent started a line of its own
+    assert len(lines) == 10  # nothing the server sent started a line of its own
     assert [n for n, line in enumerate(lines) if line.startswith("  Your device code is:")] == [2]
     assert "owned" in lines[2]
-    assert "hidden" in lines[5]
-    assert lines[7] == "! Not opening the browser: the server sent a URL that is not plain https."
-    assert opener.opened == []  # the browser never gets a URL with control characters
+    assert opener.opened == []  # no terminal: nothing is opened
+
+
+def test_a_verification_url_with_control_characters_is_refused_in_one_safe_line(
+        requests_mock: Any, unit_api: ConsoleClient, unit_clock: Any, unit_terminal_factory: Any,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    serve(requests_mock, verification_uri=f"{BASE}/device\x1b[8m\u200fhidden\r\n  Your device code is: EVIL-0000\x00",
+          verification_uri_complete=None)
+    opener = Browser(monkeypatch)
+    terminal = unit_terminal_factory(tty=True)
+    with pytest.raises(ServerError, match="not a plain https URL") as caught:
+        device_login(terminal, unit_api, unit_clock)
+    for character in HOSTILE:
+        assert character not in str(caught.value), repr(character)
+    assert opener.opened == [] and "EVIL-0000" not in terminal.output
 
 
 def test_transient_failures_are_reported_on_the_terminal(requests_mock: Any, unit_api: ConsoleClient,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from skytells_sandbox.authorize import AUTHORIZATION_CODE_GRANT_TYPE, AUTHORIZE_PATH, PKCE_METHOD
 from skytells_sandbox.config import DEVICE_GRANT_TYPE, REFRESH_GRANT_TYPE
 from skytells_sandbox.context import Context
 from skytells_sandbox.messages import Request, Response, error_response, json_response
@@ -15,6 +16,7 @@ def metadata(ctx: Context) -> dict[str, Any]:
     base = ctx.url
     document: dict[str, Any] = {
         "issuer": base,
+        "authorization_endpoint": f"{base}{AUTHORIZE_PATH}",
         "device_authorization_endpoint": f"{base}/oauth/device_authorization",
         "token_endpoint": f"{base}/oauth/token",
         "revocation_endpoint": f"{base}/oauth/revoke",
@@ -24,9 +26,16 @@ def metadata(ctx: Context) -> dict[str, Any]:
     document.update(
         {
             "scopes_supported": list(ctx.config.standard_scopes),
-            # No authorization endpoint: the device grant is the only way in.
-            "response_types_supported": [],
-            "grant_types_supported": [DEVICE_GRANT_TYPE, REFRESH_GRANT_TYPE],
+            # The authorization code grant for native apps (PKCE S256 only, RFC 8252),
+            # and the device grant.
+            "response_types_supported": ["code"],
+            "grant_types_supported": [
+                AUTHORIZATION_CODE_GRANT_TYPE,
+                DEVICE_GRANT_TYPE,
+                REFRESH_GRANT_TYPE,
+            ],
+            "code_challenge_methods_supported": [PKCE_METHOD],
+            "authorization_response_iss_parameter_supported": True,
             "token_endpoint_auth_methods_supported": ["none"],
             "revocation_endpoint_auth_methods_supported": ["none"],
         }

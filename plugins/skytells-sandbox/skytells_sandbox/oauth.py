@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import urllib.parse
 
+from skytells_sandbox import authorize
 from skytells_sandbox.api import NO_STORE, POLL_DESCRIPTIONS, device_answer
 from skytells_sandbox.config import (
     DEFAULT_SCOPES,
@@ -116,7 +117,7 @@ def device_authorization(ctx: Context, request: Request) -> Response:
 
 @answers_refusals
 def token(ctx: Context, request: Request) -> Response:
-    """``POST /oauth/token``: the device-code and refresh-token grants."""
+    """``POST /oauth/token``: the device-code, authorization-code and refresh-token grants."""
     params = _form(request)
     client_id = _client(ctx, params)
     grant_type = _required(params, "grant_type")
@@ -125,6 +126,9 @@ def token(ctx: Context, request: Request) -> Response:
         if outcome.result is PollResult.APPROVED and outcome.tokens is not None:
             return _token_answer(outcome.tokens)
         return _error(outcome.result.value, POLL_DESCRIPTIONS[outcome.result])
+    if grant_type == authorize.AUTHORIZATION_CODE_GRANT_TYPE:
+        redeemed = authorize.redeem(ctx, params, client_id)
+        return _token_answer(redeemed) if isinstance(redeemed, TokenSet) else _error(*redeemed)
     if grant_type == REFRESH_GRANT_TYPE:
         refresh_token = _required(params, "refresh_token")
         scopes = _scopes(ctx, params.get("scope"))

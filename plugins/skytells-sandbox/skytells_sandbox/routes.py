@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from skytells_sandbox import admin, api, console_pages, discovery, inference, oauth, verification
+from skytells_sandbox import (
+    admin,
+    api,
+    authorize,
+    console_pages,
+    discovery,
+    inference,
+    oauth,
+    verification,
+)
 from skytells_sandbox.context import Context
 from skytells_sandbox.messages import Request, Response, error_response
 
@@ -18,6 +27,7 @@ ROUTES: dict[str, dict[str, Endpoint]] = {
     "/api/v1/health": {"GET": api.health},
     "/.well-known/oauth-authorization-server": {"GET": discovery.oauth_authorization_server},
     "/.well-known/openid-configuration": {"GET": discovery.openid_configuration},
+    authorize.AUTHORIZE_PATH: {"GET": authorize.authorize, "POST": authorize.decide},
     "/oauth/device_authorization": {"POST": oauth.device_authorization},
     "/oauth/token": {"POST": oauth.token},
     "/oauth/revoke": {"POST": oauth.revoke},

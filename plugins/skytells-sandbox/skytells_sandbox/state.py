@@ -11,6 +11,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from skytells_sandbox import codes
+from skytells_sandbox.authcodes import CodeBook
 from skytells_sandbox.config import ALL_SCOPES, SLOW_DOWN_STEP, SandboxConfig
 from skytells_sandbox.grants import GrantBook, RefreshRefusedError, TokenSet
 from skytells_sandbox.messages import find_header
@@ -117,7 +118,8 @@ class Revocation:
     ``kind`` is ``access_token``, ``refresh_token`` (with its whole family),
     ``personal_access_token``, ``project_key`` or ``api_key``. ``reason`` is
     ``revocation_endpoint`` (``POST /oauth/revoke``), ``refresh_token_reuse``
-    (a spent refresh token was presented) or ``sandbox`` (``revoke()`` or
+    (a spent refresh token was presented), ``authorization_code_reuse`` (a spent
+    authorization code was presented) or ``sandbox`` (``revoke()`` or
     ``/_sandbox/revoke``). ``time`` is on the wall clock.
     """
 
@@ -182,6 +184,8 @@ class SandboxState:
         self._projects: list[dict[str, str]] = [_project(name) for name in DEMO_PROJECT_NAMES]
         self._seen: collections.deque[SeenRequest] = collections.deque(maxlen=MAX_REQUESTS_KEPT)
         self._decisions: collections.OrderedDict[str, DeviceStatus] = collections.OrderedDict()
+        #: Authorization requests and codes of the authorization code grant (it keeps its own lock).
+        self.authorization_codes = CodeBook(config.clock)
 
     @property
     def config(self) -> SandboxConfig:
@@ -449,6 +453,19 @@ class SandboxState:
                 if exc.reuse:
                     self._note_revocation("refresh_token", "refresh_token_reuse", refresh_token)
                 raise
+
+    def grant_tokens(self, client_id: str, scopes: tuple[str, ...]) -> TokenSet:
+        """Start a grant family for an approved authorization code and return its first tokens."""
+        with self._cond:
+            return self._grants.grant(client_id, scopes)
+
+    def revoke_tokens(self, tokens: Iterable[str], reason: str) -> None:
+        """Revoke standard-mode ``tokens`` (a reused authorization code's), noting ``reason``."""
+        with self._cond:
+            for token in tokens:
+                revoked = self._grants.revoke(token)
+                if revoked is not None:
+                    self._note_revocation(revoked, reason, token)
 
     def revoke_oauth_token(self, token: str, client_id: str) -> None:
         """RFC 7009 revocation by ``client_id``; unknown tokens are ignored.

@@ -253,7 +253,8 @@ def test_console_and_standard_device_codes_do_not_mix(sandbox_factory, sandbox_h
     ("fields", "expected"),
     [
         ({"grant_type": "password"}, (400, "unsupported_grant_type")),
-        ({"grant_type": "authorization_code"}, (400, "unsupported_grant_type")),
+        ({"grant_type": "implicit"}, (400, "unsupported_grant_type")),
+        ({"grant_type": "authorization_code"}, (400, "invalid_request")),
         ({}, (400, "invalid_request")),
         ({"grant_type": DEVICE_GRANT_TYPE}, (400, "invalid_request")),
         ({"grant_type": "refresh_token"}, (400, "invalid_request")),

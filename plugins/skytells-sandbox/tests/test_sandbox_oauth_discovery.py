@@ -21,7 +21,15 @@ def test_metadata_names_the_sandbox_as_issuer(sandbox_server, sandbox_http):
     assert document["device_authorization_endpoint"] == f"{url}/oauth/device_authorization"
     assert document["token_endpoint"] == f"{url}/oauth/token"
     assert document["revocation_endpoint"] == f"{url}/oauth/revoke"
-    assert document["grant_types_supported"] == [DEVICE_GRANT_TYPE, "refresh_token"]
+    assert document["authorization_endpoint"] == f"{url}/oauth/authorize"
+    assert document["grant_types_supported"] == [
+        "authorization_code",
+        DEVICE_GRANT_TYPE,
+        "refresh_token",
+    ]
+    assert document["response_types_supported"] == ["code"]
+    assert document["code_challenge_methods_supported"] == ["S256"]
+    assert document["authorization_response_iss_parameter_supported"] is True
     assert document["token_endpoint_auth_methods_supported"] == ["none"]
 
 

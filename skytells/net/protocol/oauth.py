@@ -1,6 +1,7 @@
 """Standard OAuth 2.0 authorization servers: discovery (RFC 8414 / OpenID Connect),
-the device grant in its standard form (RFC 8628), refresh, revocation (RFC 7009)
-and OpenID Connect userinfo.
+the device grant in its standard form (RFC 8628), the authorization code grant
+with PKCE (RFC 7636) for a native client (RFC 8252), refresh, revocation
+(RFC 7009) and OpenID Connect userinfo.
 
 Standard requests are form-encoded with ``client_id`` in the body and scopes
 space-separated. Tokens from such servers are opaque strings of any format.
@@ -8,13 +9,17 @@ space-separated. Tokens from such servers are opaque strings of any format.
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import secrets
+import urllib.parse
 from dataclasses import dataclass
 from typing import Any
 
 from skytells.errors import AuthError, ServerError, UsageError
 from skytells.net.http import HttpClient, Response
 from skytells.net.protocol.device_grant import DEVICE_GRANT_TYPE, DeviceGrantClientBase, TokenSet, parse_tokens
-from skytells.safety import values
+from skytells.safety import redaction, values
 from skytells.safety.sanitize import terminal_safe
 from skytells.safety.urls import ServiceUrl, parse_service_url, shown
 
@@ -24,6 +29,20 @@ DEVICE_ENDPOINT_SETTING = "--device-authorization-endpoint"
 
 OFFLINE_ACCESS = "offline_access"
 OPENID = "openid"
+AUTHORIZATION_CODE_GRANT_TYPE = "authorization_code"
+#: The one PKCE method this client uses (RFC 7636 section 4.2); ``plain`` is never offered.
+PKCE_METHOD = "S256"
+
+
+def new_code_verifier() -> str:
+    """A fresh PKCE code verifier: 86 characters of the unreserved set (RFC 7636 section 4.1 asks 43 to 128)."""
+    return secrets.token_urlsafe(64)
+
+
+def s256_challenge(verifier: str) -> str:
+    """The S256 code challenge of ``verifier``: BASE64URL(SHA256(ASCII(verifier))) without padding."""
+    digest = hashlib.sha256(verifier.encode("ascii")).digest()
+    return base64.urlsafe_b64encode(digest).decode("ascii").rstrip("=")
 
 
 @dataclass(frozen=True)
@@ -39,6 +58,12 @@ class ServerMetadata:
     scopes_supported: tuple[str, ...] | None = None
     #: Found through OpenID Connect discovery (or advertises a userinfo endpoint and ``openid``).
     openid: bool = False
+    #: Where a browser is sent for the authorization code grant; None when the metadata names none.
+    authorization_endpoint: ServiceUrl | None = None
+    #: The PKCE methods the server names; None when it names none (RFC 8414 section 2).
+    code_challenge_methods_supported: tuple[str, ...] | None = None
+    #: The server sends ``iss`` with each authorization response (RFC 9207): the client must then check it.
+    authorization_response_iss_parameter_supported: bool = False
 
     def extra_scopes(self) -> tuple[str, ...]:
         """``offline_access`` when refresh tokens can be asked for, ``openid`` for OpenID Connect."""
@@ -113,6 +138,7 @@ def _metadata(data: dict[str, Any], issuer: ServiceUrl, is_oidc: bool) -> Server
     # RECOMMENDED only (RFC 8414 section 2): an unusable list counts as absent.
     scopes_supported = values.if_usable(values.scope_list, data.get("scopes_supported"))
     userinfo = optional("userinfo_endpoint")
+    methods = data.get("code_challenge_methods_supported")
     return ServerMetadata(
         issuer=issuer.text,
         device_authorization_endpoint=optional("device_authorization_endpoint"),
@@ -121,6 +147,11 @@ def _metadata(data: dict[str, Any], issuer: ServiceUrl, is_oidc: bool) -> Server
         userinfo_endpoint=userinfo,
         scopes_supported=scopes_supported,
         openid=is_oidc or (userinfo is not None and OPENID in (scopes_supported or ())),
+        authorization_endpoint=optional("authorization_endpoint"),
+        code_challenge_methods_supported=tuple(m for m in methods if isinstance(m, str))
+        if isinstance(methods, list) else None,
+        authorization_response_iss_parameter_supported=data.get(
+            "authorization_response_iss_parameter_supported") is True,
     )
 
 
@@ -154,8 +185,49 @@ class OAuthClient(DeviceGrantClientBase):
             return AuthError(f"{self.host} does not know the client id {terminal_safe(self.client_id, 100)!r} "
                              f"({response.describe()}).",
                              hint="Check --client-id (or SKYTELLS_CLIENT_ID): it must be registered there "
-                                  "as a public client allowed to use the device grant.")
+                                  "as a public client allowed to use the device grant (for --method browser: "
+                                  "the authorization code grant with a loopback redirect).")
         return super()._failure(what, response)
+
+    def authorization_url(self, *, redirect_uri: str, scopes: tuple[str, ...], state: str, code_challenge: str,
+                          nonce: str | None = None) -> ServiceUrl:
+        """Where to send the browser for an authorization code with PKCE (RFC 6749 4.1.1, RFC 7636 4.3).
+
+        The endpoint's own query is kept; the parameters follow it. The result
+        passed the one URL rule, so it is what a browser may be given.
+        UsageError when the metadata names no authorization endpoint.
+        """
+        endpoint = self.metadata.authorization_endpoint
+        if endpoint is None:
+            raise UsageError(f"{self.host} names no authorization_endpoint in its metadata: it offers no "
+                             "browser login.", hint="Run skytells login --method device.")
+        wanted = list(dict.fromkeys((*scopes, *self.metadata.extra_scopes())))
+        parameters = {"response_type": "code", "client_id": self.client_id, "redirect_uri": redirect_uri,
+                      "scope": " ".join(wanted), "state": state, "code_challenge": code_challenge,
+                      "code_challenge_method": PKCE_METHOD}
+        if nonce is not None:
+            parameters["nonce"] = nonce
+        query = urllib.parse.urlencode(parameters, quote_via=urllib.parse.quote, safe="")
+        text = endpoint.text + ("&" if endpoint.query else "?") + query
+        return parse_service_url(text, f"the authorization URL of {self.host}", endpoint=True)
+
+    def exchange_code(self, code: str, code_verifier: str, redirect_uri: str) -> TokenSet:
+        """Trade an authorization code and its PKCE verifier for tokens (RFC 6749 4.1.3, RFC 7636 4.5).
+
+        AuthError when the server refuses the code (used, expired, another
+        redirect URI, a verifier that does not match).
+        """
+        redaction.register(code)
+        redaction.register(code_verifier)
+        response = self.endpoints.request("POST", self.metadata.token_endpoint, form={
+            "grant_type": AUTHORIZATION_CODE_GRANT_TYPE, "code": code, "redirect_uri": redirect_uri,
+            "client_id": self.client_id, "code_verifier": code_verifier})
+        if response.status == 200:
+            return parse_tokens(response, self.host)
+        if response.status in (400, 401) and response.error_code() != "invalid_client":
+            raise AuthError(f"{self.host} refused the authorization code ({response.describe()}).",
+                            hint="Run skytells login --method browser again.")
+        raise self._failure("could not complete the browser login", response)
 
     def refresh(self, refresh_token: str) -> TokenSet:
         """Trade a refresh token for new tokens; AuthError when the server refuses it."""
