@@ -8,6 +8,7 @@ many providers punish by revoking the whole session.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
@@ -15,7 +16,7 @@ from urllib.parse import urlsplit
 from skytells.config import settings
 from skytells.credentials.model import Credential, StoredCredentials, now_ms
 from skytells.credentials.stores.base import CredentialStore
-from skytells.errors import AuthError
+from skytells.errors import AuthError, ExpiredTokenError
 from skytells.safety.masking import mask
 from skytells.safety.values import expiry_ms
 
@@ -100,3 +101,38 @@ def refresh_under_lock(store: CredentialStore, profile: str | None, seen: Creden
     credential = outcome["credential"]
     return ActiveToken(credential.token, "store", credential, refreshed=credential.token != seen.token)
 
+
+
+#: Signs in again without a person from a stored credential (``MethodLoader.renew``); None when it cannot.
+Renewer = Callable[[Credential], "Credential | None"]
+
+
+def renew_under_lock(store: CredentialStore, profile: str | None, seen: Credential, renew: Renewer) -> ActiveToken:
+    """Have the login method sign ``profile`` in again under the store's lock, unless another process already did.
+
+    For tokens that come without a refresh token but can be obtained again
+    without a person (``workload``: a new exchange of the CI's ID token).
+    ExpiredTokenError when the method cannot.
+    """
+    outcome: dict[str, Credential] = {}
+
+    def change(record: StoredCredentials) -> None:
+        target = record.profile(profile)
+        current = target.token_credential() if target else None
+        if current is None:
+            raise AuthError("You were logged out while the token was being renewed.",
+                            hint="Run skytells login again.")
+        if current.token != seen.token and not expires_soon(current):
+            outcome["credential"] = current  # another process renewed first: use its token
+            return
+        fresh = renew(current)
+        if fresh is None:
+            raise ExpiredTokenError("The stored token has expired and cannot be renewed.",
+                                    hint="Run skytells login again.")
+        assert target is not None
+        target.set_token(fresh)
+        outcome["credential"] = fresh
+
+    store.update(change)
+    credential = outcome["credential"]
+    return ActiveToken(credential.token, "store", credential, refreshed=credential.token != seen.token)

@@ -1,6 +1,6 @@
 """Standard OAuth 2.0 authorization servers: discovery (RFC 8414 / OpenID Connect),
-the device grant in its standard form (RFC 8628), refresh, revocation (RFC 7009)
-and OpenID Connect userinfo.
+the device grant in its standard form (RFC 8628), refresh, revocation (RFC 7009),
+token exchange (RFC 8693) and OpenID Connect userinfo.
 
 Standard requests are form-encoded with ``client_id`` in the body and scopes
 space-separated. Tokens from such servers are opaque strings of any format.
@@ -25,6 +25,14 @@ DEVICE_ENDPOINT_SETTING = "--device-authorization-endpoint"
 OFFLINE_ACCESS = "offline_access"
 OPENID = "openid"
 
+#: OAuth 2.0 Token Exchange (RFC 8693): the grant and the token types the CLI names.
+TOKEN_EXCHANGE_GRANT_TYPE = "urn:ietf:params:oauth:grant-type:token-exchange"
+ID_TOKEN_TYPE = "urn:ietf:params:oauth:token-type:id_token"
+ACCESS_TOKEN_TYPE = "urn:ietf:params:oauth:token-type:access_token"
+#: The errors with which a server refuses an exchange for good (RFC 8693 section 2.2.2, RFC 6749 section 5.2).
+EXCHANGE_REFUSALS = ("invalid_grant", "invalid_target", "unauthorized_client", "invalid_request", "invalid_scope",
+                     "access_denied")
+
 
 @dataclass(frozen=True)
 class ServerMetadata:
@@ -39,6 +47,8 @@ class ServerMetadata:
     scopes_supported: tuple[str, ...] | None = None
     #: Found through OpenID Connect discovery (or advertises a userinfo endpoint and ``openid``).
     openid: bool = False
+    #: The grants the server lists (``grant_types_supported``); None when its metadata names none.
+    grant_types_supported: tuple[str, ...] | None = None
 
     def extra_scopes(self) -> tuple[str, ...]:
         """``offline_access`` when refresh tokens can be asked for, ``openid`` for OpenID Connect."""
@@ -121,7 +131,17 @@ def _metadata(data: dict[str, Any], issuer: ServiceUrl, is_oidc: bool) -> Server
         userinfo_endpoint=userinfo,
         scopes_supported=scopes_supported,
         openid=is_oidc or (userinfo is not None and OPENID in (scopes_supported or ())),
+        grant_types_supported=_names(data.get("grant_types_supported")),
     )
+
+
+def _names(value: object) -> tuple[str, ...] | None:
+    """A metadata list of short names or URIs (grant types, algorithms); None when absent or unusable."""
+    if not isinstance(value, list) or len(value) > 100:
+        return None
+    if not all(isinstance(item, str) and 0 < len(item) <= 200 and item.isprintable() for item in value):
+        return None
+    return tuple(value)
 
 
 class OAuthClient(DeviceGrantClientBase):
@@ -178,6 +198,41 @@ class OAuthClient(DeviceGrantClientBase):
             return True
         raise self._failure("did not confirm the revocation", response)
 
+    def check_exchange_supported(self) -> None:
+        """UsageError, naming what is missing, unless the server lists the token-exchange grant (RFC 8693)."""
+        if TOKEN_EXCHANGE_GRANT_TYPE not in (self.metadata.grant_types_supported or ()):
+            listed = "names no grant_types_supported" if self.metadata.grant_types_supported is None \
+                else "does not list it in grant_types_supported"
+            raise UsageError(f"{self.host} does not offer OAuth 2.0 token exchange: its metadata {listed} "
+                             f"({TOKEN_EXCHANGE_GRANT_TYPE}).",
+                             hint="Ask its administrators to enable token exchange for this client, or check --issuer.")
+
+    def exchange(self, subject_token: str, subject_token_type: str, *, scopes: tuple[str, ...] = (),
+                 audience: str | None = None, requested_token_type: str = ACCESS_TOKEN_TYPE) -> TokenSet:
+        """Trade ``subject_token`` for an access token (RFC 8693); AuthError when the server refuses it.
+
+        The server must list the grant (:meth:`check_exchange_supported`): nothing is sent otherwise.
+        """
+        from skytells.safety import redaction
+
+        self.check_exchange_supported()
+        redaction.register(subject_token)  # a server may echo it in an error text
+        form = {"grant_type": TOKEN_EXCHANGE_GRANT_TYPE, "subject_token": subject_token,
+                "subject_token_type": subject_token_type, "requested_token_type": requested_token_type,
+                "client_id": self.client_id}
+        if scopes:
+            form["scope"] = " ".join(scopes)
+        if audience:
+            form["audience"] = audience
+        response = self.endpoints.request("POST", self.metadata.token_endpoint, form=form)
+        if response.status == 200:
+            return parse_tokens(response, self.host)
+        code = response.error_code()
+        if response.status in (400, 401, 403) and code in (*EXCHANGE_REFUSALS, "invalid_client"):
+            raise AuthError(f"{self.host} refused the token exchange ({code}, {response.describe()}).",
+                            hint=EXCHANGE_HINTS.get(code or "", "Nothing was saved."))
+        raise self._failure("could not exchange the token", response)
+
     def userinfo(self, access_token: str) -> dict[str, str]:
         """The OpenID Connect userinfo claims shown by whoami (subject, name, e-mail)."""
         if not self.metadata.userinfo_endpoint:
@@ -189,3 +244,12 @@ class OAuthClient(DeviceGrantClientBase):
             raise self._failure("could not return userinfo", response)
         return {k: terminal_safe(v, 200) for k, v in response.data.items()
                 if k in ("sub", "name", "email", "preferred_username") and isinstance(v, str)}
+
+
+#: What to check when a server refuses an exchange, by its error.
+EXCHANGE_HINTS = {
+    "invalid_grant": "The CI's ID token was not accepted (expired, or not trusted by the issuer); nothing was saved.",
+    "invalid_target": "Check --audience: the issuer does not serve that audience; nothing was saved.",
+    "unauthorized_client": "Check --client-id: it may not use token exchange there; nothing was saved.",
+    "invalid_client": "Check --client-id (or SKYTELLS_CLIENT_ID); nothing was saved.",
+}
