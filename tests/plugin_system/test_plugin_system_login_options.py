@@ -302,7 +302,10 @@ def test_a_device_option_with_another_method_is_a_usage_error_naming_device(logi
     result = login_run("login", *choice, *words, input="")
 
     method = "token" if choice == ("--token",) else choice[1]
-    owners = "'device' and 'also-qr' login methods" if flag == "--qr" else "'device' login method"
+    # The workload method takes the same --issuer and --client-id as the device method.
+    shared = {"--qr": "'device' and 'also-qr' login methods", "--issuer": "'device' and 'workload' login methods",
+              "--client-id": "'device' and 'workload' login methods"}
+    owners = shared.get(flag, "'device' login method")
     assert result.exit_code == 2, result
     assert error_lines(result.stderr)[-1].endswith(f"error: {flag} is an option of the {owners}, not of {method!r}")
     assert login_run.cli.credentials() == {}

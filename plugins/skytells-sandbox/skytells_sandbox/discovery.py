@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from skytells_sandbox.config import DEVICE_GRANT_TYPE, REFRESH_GRANT_TYPE
+from skytells_sandbox.config import DEVICE_GRANT_TYPE, REFRESH_GRANT_TYPE, TOKEN_EXCHANGE_GRANT_TYPE
 from skytells_sandbox.context import Context
 from skytells_sandbox.messages import Request, Response, error_response, json_response
 from skytells_sandbox.oauth import USERINFO_CLAIMS
@@ -26,7 +26,8 @@ def metadata(ctx: Context) -> dict[str, Any]:
             "scopes_supported": list(ctx.config.standard_scopes),
             # No authorization endpoint: the device grant is the only way in.
             "response_types_supported": [],
-            "grant_types_supported": [DEVICE_GRANT_TYPE, REFRESH_GRANT_TYPE],
+            "grant_types_supported": [DEVICE_GRANT_TYPE, REFRESH_GRANT_TYPE]
+            + ([TOKEN_EXCHANGE_GRANT_TYPE] if ctx.config.token_exchange else []),
             "token_endpoint_auth_methods_supported": ["none"],
             "revocation_endpoint_auth_methods_supported": ["none"],
         }

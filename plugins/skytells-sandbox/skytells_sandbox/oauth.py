@@ -17,8 +17,10 @@ from skytells_sandbox.config import (
     OPENID,
     REFRESH_GRANT_TYPE,
     SIGNED_IN_USER,
+    TOKEN_EXCHANGE_GRANT_TYPE,
 )
 from skytells_sandbox.context import Context
+from skytells_sandbox.exchange import token_exchange
 from skytells_sandbox.grants import RefreshRefusedError, TokenSet, WrongClientError
 from skytells_sandbox.messages import (
     FORM_TYPE,
@@ -116,7 +118,7 @@ def device_authorization(ctx: Context, request: Request) -> Response:
 
 @answers_refusals
 def token(ctx: Context, request: Request) -> Response:
-    """``POST /oauth/token``: the device-code and refresh-token grants."""
+    """``POST /oauth/token``: the device-code, refresh-token and token-exchange grants."""
     params = _form(request)
     client_id = _client(ctx, params)
     grant_type = _required(params, "grant_type")
@@ -132,6 +134,8 @@ def token(ctx: Context, request: Request) -> Response:
             return _token_answer(ctx.state.refresh(refresh_token, client_id, scopes))
         except RefreshRefusedError as exc:
             return _error(exc.error, exc.description)
+    if grant_type == TOKEN_EXCHANGE_GRANT_TYPE:
+        return token_exchange(ctx, params, client_id)
     return _error("unsupported_grant_type", f"Unsupported grant_type: {grant_type}")
 
 

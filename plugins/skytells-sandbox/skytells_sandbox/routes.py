@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from skytells_sandbox import admin, api, console_pages, discovery, inference, oauth, verification
+from skytells_sandbox import (
+    admin,
+    api,
+    console_pages,
+    discovery,
+    exchange,
+    inference,
+    oauth,
+    verification,
+)
 from skytells_sandbox.context import Context
 from skytells_sandbox.messages import Request, Response, error_response
 
@@ -35,6 +44,8 @@ ROUTES: dict[str, dict[str, Endpoint]] = {
     "/_sandbox/device/deny": {"POST": admin.deny},
     "/_sandbox/device/expire": {"POST": admin.expire},
     "/_sandbox/device/pending": {"GET": admin.pending},
+    "/_sandbox/id-tokens": {"POST": exchange.create_id_token},
+    exchange.ACTIONS_PATH: {"GET": exchange.actions_id_token},
 }
 
 

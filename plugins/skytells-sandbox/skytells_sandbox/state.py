@@ -5,13 +5,14 @@ from __future__ import annotations
 import collections
 import dataclasses
 import enum
+import secrets
 import threading
 import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from skytells_sandbox import codes
-from skytells_sandbox.config import ALL_SCOPES, SLOW_DOWN_STEP, SandboxConfig
+from skytells_sandbox.config import ALL_SCOPES, OFFLINE_ACCESS, SLOW_DOWN_STEP, SandboxConfig
 from skytells_sandbox.grants import GrantBook, RefreshRefusedError, TokenSet
 from skytells_sandbox.messages import find_header
 
@@ -182,6 +183,10 @@ class SandboxState:
         self._projects: list[dict[str, str]] = [_project(name) for name in DEMO_PROJECT_NAMES]
         self._seen: collections.deque[SeenRequest] = collections.deque(maxlen=MAX_REQUESTS_KEPT)
         self._decisions: collections.OrderedDict[str, DeviceStatus] = collections.OrderedDict()
+        # Workload identity (exchange.py): the key that signs test ID tokens, and the
+        # request token its GitHub Actions ID-token endpoint wants.
+        self.id_token_key = secrets.token_bytes(32)
+        self.actions_request_token = "sbx_ghrt_" + secrets.token_hex(24)
 
     @property
     def config(self) -> SandboxConfig:
@@ -449,6 +454,11 @@ class SandboxState:
                 if exc.reuse:
                     self._note_revocation("refresh_token", "refresh_token_reuse", refresh_token)
                 raise
+
+    def issue_exchanged_token(self, client_id: str, scopes: tuple[str, ...]) -> TokenSet:
+        """An access token for a token exchange (RFC 8693): its own grant, no refresh token."""
+        with self._cond:
+            return self._grants.grant(client_id, tuple(s for s in scopes if s != OFFLINE_ACCESS))
 
     def revoke_oauth_token(self, token: str, client_id: str) -> None:
         """RFC 7009 revocation by ``client_id``; unknown tokens are ignored.

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from skytells_sandbox.config import ALL_SCOPES, DEVICE_GRANT_TYPE
+from skytells_sandbox.config import TOKEN_EXCHANGE_GRANT_TYPE as TOKEN_EXCHANGE
 
 RFC8414 = "/.well-known/oauth-authorization-server"
 OIDC = "/.well-known/openid-configuration"
@@ -21,7 +22,7 @@ def test_metadata_names_the_sandbox_as_issuer(sandbox_server, sandbox_http):
     assert document["device_authorization_endpoint"] == f"{url}/oauth/device_authorization"
     assert document["token_endpoint"] == f"{url}/oauth/token"
     assert document["revocation_endpoint"] == f"{url}/oauth/revoke"
-    assert document["grant_types_supported"] == [DEVICE_GRANT_TYPE, "refresh_token"]
+    assert document["grant_types_supported"] == [DEVICE_GRANT_TYPE, "refresh_token", TOKEN_EXCHANGE]
     assert document["token_endpoint_auth_methods_supported"] == ["none"]
 
 
