@@ -16,7 +16,8 @@ from urllib.parse import urlsplit
 from skytells.config import settings
 from skytells.credentials.model import Credential, StoredCredentials, now_ms
 from skytells.credentials.stores.base import CredentialStore
-from skytells.errors import AuthError, ExpiredTokenError
+from skytells.errors import AuthError, ExpiredTokenError, StoreError
+from skytells.net.protocol.dpop import DPoPKey
 from skytells.safety.masking import mask
 from skytells.safety.values import expiry_ms
 
@@ -60,11 +61,22 @@ def check_bound(credential: Credential, server: str) -> None:
 
 
 def oauth_client(credential: Credential) -> OAuthClient:
-    """A client of the authorization server that issued ``credential``."""
+    """A client of the authorization server that issued ``credential`` (holding its DPoP key when it is bound)."""
     from skytells.net.protocol.oauth import OAuthClient, discover
 
     assert credential.issuer and credential.client_id
-    return OAuthClient(discover(credential.issuer), credential.client_id)
+    return OAuthClient(discover(credential.issuer), credential.client_id, dpop=dpop_key(credential))
+
+
+def dpop_key(credential: Credential) -> DPoPKey | None:
+    """The key a DPoP-bound ``credential`` is bound to (RFC 9449), or None; StoreError when it cannot be read."""
+    if not credential.dpop_key:
+        return None
+    try:
+        return DPoPKey.from_stored(credential.dpop_key)
+    except ValueError:
+        raise StoreError("The stored token's DPoP key cannot be read; the token cannot be used without it.",
+                         hint="Run skytells login again.") from None
 
 
 def _refreshed(credential: Credential) -> Credential:
