@@ -17,11 +17,11 @@ from skytells.config import settings
 from skytells.credentials.model import Credential, StoredCredentials, now_ms
 from skytells.credentials.stores.base import CredentialStore
 from skytells.errors import AuthError, ExpiredTokenError, StoreError
-from skytells.net.protocol.dpop import DPoPKey
 from skytells.safety.masking import mask
 from skytells.safety.values import expiry_ms
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the protocol modules load only when a token goes to its server (whoami --offline needs none)
+    from skytells.net.protocol.dpop import DPoPKey
     from skytells.net.protocol.oauth import OAuthClient
 
 #: Refresh this long before the expiry the server announced.
@@ -72,6 +72,8 @@ def dpop_key(credential: Credential) -> DPoPKey | None:
     """The key a DPoP-bound ``credential`` is bound to (RFC 9449), or None; StoreError when it cannot be read."""
     if not credential.dpop_key:
         return None
+    from skytells.net.protocol.dpop import DPoPKey
+
     try:
         return DPoPKey.from_stored(credential.dpop_key)
     except ValueError:
