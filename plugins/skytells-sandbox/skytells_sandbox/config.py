@@ -77,6 +77,12 @@ class SandboxConfig:
         exchange_clients: The client ids allowed to exchange (others are
             refused with ``unauthorized_client``); ``None`` allows every
             registered one.
+        dpop: Bind standard-mode tokens to the client's key when a token
+            request carries a DPoP proof (RFC 9449; ES256 listed in the
+            metadata), and check every proof (see :mod:`skytells_sandbox.dpop`).
+        dpop_nonce: With ``dpop``, require the server's nonce in every proof:
+            a proof without it is answered ``use_dpop_nonce`` with a
+            ``DPoP-Nonce`` header.
     """
 
     host: str = "127.0.0.1"
@@ -96,6 +102,8 @@ class SandboxConfig:
     token_exchange: bool = True
     exchange_audiences: tuple[str, ...] | None = None
     exchange_clients: tuple[str, ...] | None = None
+    dpop: bool = False
+    dpop_nonce: bool = False
 
     def __post_init__(self) -> None:
         check_loopback(self.host)

@@ -32,6 +32,8 @@ def metadata(ctx: Context) -> dict[str, Any]:
             "revocation_endpoint_auth_methods_supported": ["none"],
         }
     )
+    if ctx.config.dpop:
+        document["dpop_signing_alg_values_supported"] = ["ES256"]
     return document
 
 

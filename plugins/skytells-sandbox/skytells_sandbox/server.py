@@ -179,6 +179,15 @@ class Sandbox:
             lifetime=lifetime,
         )
 
+    def token_binding(self, token: str) -> str | None:
+        """The key thumbprint (``cnf.jkt``) a DPoP-bound token is bound to, or ``None``."""
+        return self._state.dpop.binding(token)
+
+    @property
+    def dpop_nonce(self) -> str:
+        """The DPoP nonce proofs must carry when ``dpop_nonce`` is on."""
+        return self._state.dpop.nonce
+
     @property
     def actions_environment(self) -> dict[str, str]:
         """The variables of a GitHub Actions job with ``id-token: write``, pointing here."""

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 from skytells_sandbox import codes
 from skytells_sandbox.config import ALL_SCOPES, OFFLINE_ACCESS, SLOW_DOWN_STEP, SandboxConfig
+from skytells_sandbox.dpop import DpopBook
 from skytells_sandbox.grants import GrantBook, RefreshRefusedError, TokenSet
 from skytells_sandbox.messages import find_header
 
@@ -187,6 +188,8 @@ class SandboxState:
         # request token its GitHub Actions ID-token endpoint wants.
         self.id_token_key = secrets.token_bytes(32)
         self.actions_request_token = "sbx_ghrt_" + secrets.token_hex(24)
+        # DPoP (dpop.py): which tokens are bound to which key, proof ids seen, the nonce.
+        self.dpop = DpopBook()
 
     @property
     def config(self) -> SandboxConfig:
