@@ -256,3 +256,28 @@ def test_logout_revokes_the_exchanged_token(workload_world):
     assert world.form(revoked)["token"] == [token]
     assert "confirmed the token is revoked" in result.stderr
     _nothing_stored(world)
+
+
+def test_with_debug_and_a_log_file_no_ci_secret_is_shown_or_logged(workload_world, tmp_path):
+    world = workload_world
+    sandbox = world.start_sandbox(token_lifetime=2, exchange_audiences=("api://skytells",))
+    actions = world.actions(sandbox)
+    log = tmp_path / "skytells.log"
+    world.log_files.append(log)
+    debug = ("--debug", "-vv", "--log-file", str(log))
+
+    assert world.run(*debug, "login", "--method", "workload", "--issuer", sandbox.url, "--client-id", CLIENT_ID,
+                     env=actions).code == 0
+    sandbox.config.wall_clock.advance(3)
+    assert world.run(*debug, "whoami", env=actions).code == 0  # exchanged again, in the log's sight
+    refused = world.run(*debug, "login", "--method", "workload", "--issuer", sandbox.url, "--client-id", CLIENT_ID,
+                        "--audience", "api://other", env=actions)
+    assert refused.code == 4
+
+    for form in world.exchanges(sandbox):
+        world.secret(form["subject_token"][0])
+    assert log.exists() and log.stat().st_size > 0
+    # The canary (at the fixture's end) searches every run's output and the log for the ID tokens, the request
+    # token and the access tokens; the files too:
+    secrets = [form["subject_token"][0] for form in world.exchanges(sandbox)]
+    assert find_leaks(world.files_text(), [*secrets, actions["ACTIONS_ID_TOKEN_REQUEST_TOKEN"]]) == []
