@@ -90,10 +90,11 @@ class Context:
 
     @cached_property
     def credentials(self) -> CredentialService:
-        """The credentials of this run's profile: resolution, changes and refresh."""
+        """The credentials of this run's profile: resolution, changes, refresh and renewal by the login method."""
         from skytells.credentials.service import CredentialService
+        from skytells.login.renewal import renew_without_person
 
-        return CredentialService(self.store, self.profile)
+        return CredentialService(self.store, self.profile, renew=renew_without_person)
 
     def console(self, server: str | None = None) -> ConsoleClient:
         """A client of the Skytells console at ``server`` (default: ``SKYTELLS_API_URL``, else the official one)."""

@@ -102,5 +102,20 @@ class AuthToken(Command):
         from skytells.terminal.streams import write_unredacted
 
         active = self.context.credentials.active_token()
+        refuse_bound(active.credential)
         write_unredacted(self.app.stdout, active.token + "\n")  # the token is this command's whole output
         return 0
+
+
+def refuse_bound(credential: Credential | None) -> None:
+    """UsageError for a DPoP-bound token: without its key (which never leaves the store) no server accepts it.
+
+    Handing it to a script as if it were a Bearer token would only move the failure to the script's request.
+    """
+    from skytells.errors import UsageError
+
+    if credential is not None and credential.dpop_key:
+        raise UsageError("The profile's token is bound to a key (DPoP, RFC 9449): used as a Bearer token it "
+                         "would be refused, and the key never leaves the credential store.",
+                         hint="Use skytells commands, which prove the key, or log in again with --no-dpop "
+                              "for a token that scripts can use.")

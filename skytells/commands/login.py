@@ -184,7 +184,8 @@ class LoginParser(autopage.argparse.ArgumentParser):
             owners = [name for name in registry.owners(flag) if name != self.method] \
                 if OPTION_FLAG.fullmatch(flag) else []
             if owners:
-                methods = " and ".join(repr(name) for name in owners)
+                quoted = [repr(name) for name in owners]
+                methods = " and ".join([", ".join(quoted[:-1]), quoted[-1]] if len(quoted) > 1 else quoted)
                 kind = "methods" if len(owners) > 1 else "method"
                 return f"{flag} is an option of the {methods} login {kind}, not of {self.method!r}"
         return f"unrecognized arguments: {' '.join(extras)}"

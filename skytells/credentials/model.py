@@ -11,12 +11,16 @@ from typing import Any, Literal, overload
 from skytells.errors import AuthError, StoreError
 from skytells.safety import values
 from skytells.safety.masking import mask
+from skytells.safety.redaction import is_secret_field
 from skytells.safety.sanitize import terminal_safe
 
 #: Credential fields of the official CLI's ``credentials.json``.
 OFFICIAL_SECRET_FIELDS = ("token", "access_key", "api_key")
-#: Every secret a profile can hold (stores keep these out of plain sight where they can).
-SECRET_FIELDS = (*OFFICIAL_SECRET_FIELDS, "refresh_token")
+#: Every secret a profile can hold (stores keep these out of plain sight where they can). ``dpop_key`` is the
+#: private key a DPoP-bound token (RFC 9449) is bound to: without it the token is useless, with it anyone can use it.
+SECRET_FIELDS = (*OFFICIAL_SECRET_FIELDS, "refresh_token", "dpop_key")
+#: The most facts a login method may keep to sign in again without a person (``Credential.renewal``).
+MAX_RENEWAL_FACTS = 16
 DEFAULT_PROFILE = "default"
 
 
@@ -53,7 +57,24 @@ FACT_CHECKS: dict[str, Callable[[object], Any]] = {
     "scopes": values.scope_list,
     "expires_at": values.epoch_ms,
     "saved_at": values.epoch_ms,
+    "renewal": lambda value: renewal_facts(value),  # defined below
 }
+
+
+def renewal_facts(value: object) -> dict[str, str]:
+    """What a login method keeps to sign in again without a person: a few short text facts, never a secret.
+
+    BadValue when ``value`` is not an object of at most :data:`MAX_RENEWAL_FACTS` text facts (or names a
+    secret-like field: a secret belongs in a secret field, where stores protect it).
+    """
+    if not isinstance(value, dict) or len(value) > MAX_RENEWAL_FACTS:
+        raise values.BadValue(f"is not an object of at most {MAX_RENEWAL_FACTS} facts")
+    facts: dict[str, str] = {}
+    for name, fact in value.items():
+        if not isinstance(name, str) or not name.isidentifier() or len(name) > 64 or is_secret_field(name):
+            raise values.BadValue("has a fact whose name is not a plain, non-secret identifier")
+        facts[name] = values.text_fact(fact)
+    return facts
 
 
 def read_facts(info: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
@@ -92,6 +113,12 @@ class Credential:
     #: For tokens from a standard authorization server: its issuer URL and our client id.
     issuer: str | None = None
     client_id: str | None = None
+    #: What the login method keeps to sign in again without a person once the token expires (``workload``: where
+    #: the CI's ID token comes from); short text facts, never a secret. None: it cannot.
+    renewal: Mapping[str, str] | None = None
+    #: The private key a DPoP-bound token is bound to (``token_type`` DPoP, RFC 9449), as
+    #: :class:`skytells.net.protocol.dpop.DPoPKey` stores it. Secret: kept out of ``repr``.
+    dpop_key: str | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         """Refuse a credential no login should produce, whichever authenticator built it (values.py has the rules)."""
@@ -113,6 +140,8 @@ class Credential:
 _CREDENTIAL_CHECKS: tuple[tuple[str, Callable[[object], Any]], ...] = (
     ("token", values.printable_token),
     ("refresh_token", values.printable_token),
+    ("dpop_key", values.printable_token),
+    ("renewal", renewal_facts),
     ("scopes", values.scope_list),
     ("token_type", values.token_type),
     ("expires_at", values.epoch_ms),
@@ -203,7 +232,8 @@ class StoredCredentials:
 
     ``token``, ``access_key``, ``api_key`` and ``created_at`` are the official
     CLI's fields and belong to the default profile, so the official CLI keeps
-    working with it. ``refresh_token`` sits beside them. ``meta`` holds the
+    working with it. ``refresh_token`` and ``dpop_key`` (the private key a
+    DPoP-bound token needs) sit beside them. ``meta`` holds the
     facts this CLI adds (scopes, method, host, expiry, when saved), keyed by
     credential field. ``profiles`` holds the other profiles, each of the same
     shape; ``profile_name`` names the default one. ``extra`` keeps every
@@ -218,6 +248,7 @@ class StoredCredentials:
     access_key: str | None = field(default=None, repr=False)
     api_key: str | None = field(default=None, repr=False)
     refresh_token: str | None = field(default=None, repr=False)
+    dpop_key: str | None = field(default=None, repr=False)
     created_at: int | None = None
     meta: dict[str, dict[str, Any]] = field(default_factory=dict)
     extra: dict[str, Any] = field(default_factory=dict)
@@ -270,6 +301,7 @@ class StoredCredentials:
         """Store a user token from a login, replacing any earlier one and its facts."""
         self.token = credential.token
         self.refresh_token = credential.refresh_token
+        self.dpop_key = credential.dpop_key
         self.created_at = now_ms()
         info: dict[str, Any] = {"method": credential.method, "host": credential.host, "saved_at": self.created_at}
         for name in ("expires_at", "issuer", "client_id", "token_type"):
@@ -278,6 +310,8 @@ class StoredCredentials:
                 info[name] = value
         if credential.scopes is not None:
             info["scopes"] = list(credential.scopes)
+        if credential.renewal is not None:
+            info["renewal"] = dict(credential.renewal)
         self.meta["token"] = info
 
     def facts(self, name: str) -> dict[str, Any]:
@@ -306,6 +340,8 @@ class StoredCredentials:
             refresh_token=self.refresh_token,
             issuer=facts.get("issuer"),
             client_id=facts.get("client_id"),
+            renewal=facts.get("renewal"),
+            dpop_key=self.dpop_key,
         )
 
     def pending_login(self) -> PendingLogin | None:
@@ -343,11 +379,12 @@ class StoredCredentials:
     def remove(self, name: str) -> bool:
         """Remove one credential and its facts, keeping the others. True if it was there.
 
-        Removing the token removes its refresh token too.
+        Removing the token removes its refresh token and the DPoP key it was bound to too.
         """
         present = getattr(self, name) is not None
         setattr(self, name, None)
         self.meta.pop(name, None)
         if name == "token":
             self.refresh_token = None
+            self.dpop_key = None
         return present

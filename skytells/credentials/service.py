@@ -27,7 +27,7 @@ from skytells.errors import AuthError, ExpiredTokenError, NotLoggedInError, Usag
 if TYPE_CHECKING:
     from skytells.credentials.model import Credential, PendingLogin
     from skytells.credentials.stores.base import CredentialStore
-    from skytells.credentials.tokens import ActiveToken
+    from skytells.credentials.tokens import ActiveToken, Renewer
     from skytells.net.console_api import ConsoleClient, TokenCheck
 
 
@@ -69,10 +69,12 @@ def resolve(field_name: str, record: StoredCredentials | Callable[[], StoredCred
 class CredentialService:
     """The credentials of one profile in one store (see the module docstring)."""
 
-    def __init__(self, store: CredentialStore, profile: str | None) -> None:
+    def __init__(self, store: CredentialStore, profile: str | None, renew: Renewer | None = None) -> None:
         self.store = store
         #: The profile chosen for this run; None means the stored default.
         self.profile = profile
+        #: Signs in again without a person when a token without a refresh token expires (``MethodLoader.renew``).
+        self.renew = renew
 
     @property
     def location(self) -> str:
@@ -130,8 +132,9 @@ class CredentialService:
 
         A stored token is checked against ``server`` (default: ``SKYTELLS_API_URL``,
         else the server it was issued by) and refreshed first, under the store's
-        lock, when it has expired or is about to and a refresh token is at hand.
-        Raises AuthError when there is no usable token.
+        lock, when it has expired or is about to and a refresh token is at hand
+        (or, without one, signed in again by its login method when it kept the facts to:
+        :attr:`renew`). Raises AuthError when there is no usable token.
         """
         from skytells.credentials import tokens
 
@@ -146,6 +149,8 @@ class CredentialService:
         if not (refresh and tokens.expires_soon(credential)):
             return tokens.ActiveToken(credential.token, "store", credential)
         if not (credential.refresh_token and credential.issuer and credential.client_id):
+            if self.renew is not None and credential.renewal is not None:
+                return tokens.renew_under_lock(self.store, self.profile, credential, self.renew)
             raise ExpiredTokenError("The stored token has expired and cannot be refreshed.",
                                     hint="Run skytells login again.")
         return tokens.refresh_under_lock(self.store, self.profile, credential)

@@ -8,6 +8,7 @@ many providers punish by revoking the whole session.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
@@ -15,11 +16,12 @@ from urllib.parse import urlsplit
 from skytells.config import settings
 from skytells.credentials.model import Credential, StoredCredentials, now_ms
 from skytells.credentials.stores.base import CredentialStore
-from skytells.errors import AuthError
+from skytells.errors import AuthError, ExpiredTokenError, StoreError
 from skytells.safety.masking import mask
 from skytells.safety.values import expiry_ms
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the protocol modules load only when a token goes to its server (whoami --offline needs none)
+    from skytells.net.protocol.dpop import DPoPKey
     from skytells.net.protocol.oauth import OAuthClient
 
 #: Refresh this long before the expiry the server announced.
@@ -59,11 +61,24 @@ def check_bound(credential: Credential, server: str) -> None:
 
 
 def oauth_client(credential: Credential) -> OAuthClient:
-    """A client of the authorization server that issued ``credential``."""
+    """A client of the authorization server that issued ``credential`` (holding its DPoP key when it is bound)."""
     from skytells.net.protocol.oauth import OAuthClient, discover
 
     assert credential.issuer and credential.client_id
-    return OAuthClient(discover(credential.issuer), credential.client_id)
+    return OAuthClient(discover(credential.issuer), credential.client_id, dpop=dpop_key(credential))
+
+
+def dpop_key(credential: Credential) -> DPoPKey | None:
+    """The key a DPoP-bound ``credential`` is bound to (RFC 9449), or None; StoreError when it cannot be read."""
+    if not credential.dpop_key:
+        return None
+    from skytells.net.protocol.dpop import DPoPKey
+
+    try:
+        return DPoPKey.from_stored(credential.dpop_key)
+    except ValueError:
+        raise StoreError("The stored token's DPoP key cannot be read; the token cannot be used without it.",
+                         hint="Run skytells login again.") from None
 
 
 def _refreshed(credential: Credential) -> Credential:
@@ -100,3 +115,38 @@ def refresh_under_lock(store: CredentialStore, profile: str | None, seen: Creden
     credential = outcome["credential"]
     return ActiveToken(credential.token, "store", credential, refreshed=credential.token != seen.token)
 
+
+
+#: Signs in again without a person from a stored credential (``MethodLoader.renew``); None when it cannot.
+Renewer = Callable[[Credential], "Credential | None"]
+
+
+def renew_under_lock(store: CredentialStore, profile: str | None, seen: Credential, renew: Renewer) -> ActiveToken:
+    """Have the login method sign ``profile`` in again under the store's lock, unless another process already did.
+
+    For tokens that come without a refresh token but can be obtained again
+    without a person (``workload``: a new exchange of the CI's ID token).
+    ExpiredTokenError when the method cannot.
+    """
+    outcome: dict[str, Credential] = {}
+
+    def change(record: StoredCredentials) -> None:
+        target = record.profile(profile)
+        current = target.token_credential() if target else None
+        if current is None:
+            raise AuthError("You were logged out while the token was being renewed.",
+                            hint="Run skytells login again.")
+        if current.token != seen.token and not expires_soon(current):
+            outcome["credential"] = current  # another process renewed first: use its token
+            return
+        fresh = renew(current)
+        if fresh is None:
+            raise ExpiredTokenError("The stored token has expired and cannot be renewed.",
+                                    hint="Run skytells login again.")
+        assert target is not None
+        target.set_token(fresh)
+        outcome["credential"] = fresh
+
+    store.update(change)
+    credential = outcome["credential"]
+    return ActiveToken(credential.token, "store", credential, refreshed=credential.token != seen.token)

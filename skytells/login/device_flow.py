@@ -26,7 +26,15 @@ from skytells.login.device_options import ENV_CLIENT_ID, ENV_ISSUER, NAME
 from skytells.login.interface import JsonObject, LoginMethod, LoginRun, OptionValues, iso_utc, text_option
 from skytells.net.protocol.device_grant import DeviceAuthorization, DeviceGrantClient, PollOutcome, PollResult
 from skytells.net.protocol.device_poller import DevicePoller, expired_error, next_interval
-from skytells.net.protocol.oauth import DEVICE_ENDPOINT_SETTING, OAuthClient, ServerMetadata, discover
+from skytells.net.protocol.dpop import DPoPKey
+from skytells.net.protocol.oauth import (
+    DEVICE_ENDPOINT_SETTING,
+    OAuthClient,
+    ServerMetadata,
+    discover,
+    dpop_key_for,
+    kept_key,
+)
 from skytells.safety import values
 from skytells.safety.sanitize import terminal_safe
 from skytells.safety.urls import ServiceUrl, parse_service_url
@@ -96,6 +104,7 @@ _CHECKS: dict[str, Callable[[object], Any]] = {
     "issuer": values.text_fact,
     "client_id": values.text_fact,
     "token_endpoint": values.text_fact,
+    "dpop_key": values.printable_token,
 }
 _REQUIRED = ("device_code", "user_code", "verification_uri", "server", "scopes", "interval",
              "requested_at", "expires_at", "not_before")
@@ -127,6 +136,8 @@ class DeviceState:
     issuer: str | None = None
     client_id: str | None = None
     token_endpoint: str | None = None
+    #: The key the tokens will be bound to (DPoP), kept until the token request: a secret, redacted like one.
+    dpop_key: str | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         """Refuse a state that could not be stored and read back (BadValue completing "the pending login ...")."""
@@ -209,6 +220,8 @@ class DeviceServer:
     token_endpoint: str | None = None
     #: A standard server's metadata: the hosts it names may show the verification page.
     metadata: ServerMetadata | None = None
+    #: The key the tokens are bound to when the server does DPoP (and ``--no-dpop`` was not given).
+    dpop: DPoPKey | None = None
 
 
 def standard_server(login: LoginRun, options: OptionValues) -> DeviceServer:
@@ -233,9 +246,10 @@ def standard_server(login: LoginRun, options: OptionValues) -> DeviceServer:
     if device_endpoint:
         metadata = dataclasses.replace(metadata, device_authorization_endpoint=parse_service_url(
             device_endpoint, DEVICE_ENDPOINT_SETTING, endpoint=True))
-    oauth = OAuthClient(metadata, client)
+    key = dpop_key_for(metadata, wanted=not options.get("no_dpop"))
+    oauth = OAuthClient(metadata, client, dpop=key)
     return DeviceServer(oauth, issuer=oauth.metadata.issuer, client_id=client,
-                        token_endpoint=str(oauth.metadata.token_endpoint), metadata=oauth.metadata)
+                        token_endpoint=str(oauth.metadata.token_endpoint), metadata=oauth.metadata, dpop=key)
 
 
 def stored_server(login: LoginRun, state: DeviceState) -> DeviceServer:
@@ -248,8 +262,13 @@ def stored_server(login: LoginRun, state: DeviceState) -> DeviceServer:
                               device_authorization_endpoint=None,
                               token_endpoint=parse_service_url(state.token_endpoint,
                                                                "the pending login's token_endpoint", endpoint=True))
-    return DeviceServer(OAuthClient(metadata, state.client_id), issuer=state.issuer, client_id=state.client_id,
-                        token_endpoint=state.token_endpoint)
+    try:
+        key = DPoPKey.from_stored(state.dpop_key) if state.dpop_key else None
+    except ValueError:
+        raise StoreError("The stored pending login has a 'dpop_key' that cannot be read.",
+                         hint="Run skytells login --request again.") from None
+    return DeviceServer(OAuthClient(metadata, state.client_id, dpop=key), issuer=state.issuer,
+                        client_id=state.client_id, token_endpoint=state.token_endpoint, dpop=key)
 
 
 def _place(url: ServiceUrl) -> tuple[str, int]:
@@ -306,6 +325,7 @@ def credential_from(result: PollResult, console: str, scopes: tuple[str, ...], s
         refresh_token=result.refresh_token,
         issuer=server.issuer,
         client_id=server.client_id,
+        dpop_key=kept_key(server.dpop, result.token_type),
     )
 
 
@@ -384,7 +404,8 @@ class DeviceLogin(LoginMethod):
                 server=login.server, scopes=login.scopes, scopes_requested=login.scopes_requested,
                 interval=authorization.interval, requested_at=requested_at, expires_at=expires_at,
                 not_before=requested_at + int(authorization.interval * 1000),
-                issuer=server.issuer, client_id=server.client_id, token_endpoint=server.token_endpoint)
+                issuer=server.issuer, client_id=server.client_id, token_endpoint=server.token_endpoint,
+                dpop_key=server.dpop.stored() if server.dpop else None)
         except values.BadValue as problem:
             raise ServerError(f"{server.client.host} started a device authorization the CLI cannot keep "
                               f"(the pending login {problem}).", hint="Run skytells login without --request.") \

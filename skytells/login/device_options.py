@@ -36,4 +36,6 @@ OPTIONS = (
                 f"(default: ${ENV_CLIENT_ID}).", metavar="ID", env=ENV_CLIENT_ID, parse=client_id),
     LoginOption("--device-authorization-endpoint", "With --issuer: the server's device authorization "
                 "endpoint, for a server whose metadata names none.", metavar="URL", parse=endpoint_url),
+    LoginOption("--no-dpop", "With --issuer: do not bind the tokens to a key (DPoP, RFC 9449) even where the "
+                "server offers it, so that scripts can use the token as a Bearer token.", is_switch=True),
 )

@@ -235,6 +235,18 @@ class MethodLoader(abc.ABC):
         Import the method's heavy code here, not at the top of the loader's module.
         """
 
+    def renew(self, credential: Credential) -> Credential | None:
+        """Sign in again without a person, once the token this method gave has expired; None when it cannot.
+
+        Called (under the store's lock) by any command that needs the expired
+        token, with the stored credential: its ``renewal`` facts are what the
+        method kept for this. Return the new credential, or raise a
+        ``SkytellsError`` saying why it cannot (and how to log in again). The
+        default cannot: the token must be refreshed or the person log in again.
+        Import heavy code here, as in :meth:`build`.
+        """
+        return None
+
 
 def iso_utc(moment_ms: int | None) -> str | None:
     """An epoch-milliseconds moment as ISO 8601 UTC (``2025-01-31T12:00:00Z``); None stays None."""

@@ -22,9 +22,9 @@ DEFAULT_WINDOW = 12
 #: Prefixes that say what a credential is; a masked credential shows them, so they are not part of a piece.
 SECRET_PREFIX = re.compile(r"^(sk_(pat|proj)_|sbx_[a-z]+_)")
 #: Fields of ``credentials.json`` (and of each of its profiles) that hold secrets.
-SECRET_FIELDS = ("token", "refresh_token", "access_key", "api_key")
-#: Request parameters (JSON or form) that carry secrets.
-SECRET_PARAMETERS = ("device_code", "refresh_token", "token", "code", "code_verifier")
+SECRET_FIELDS = ("token", "refresh_token", "access_key", "api_key", "dpop_key")
+#: Request parameters (JSON or form) that carry secrets (``subject_token``: a CI's ID token in a token exchange).
+SECRET_PARAMETERS = ("device_code", "refresh_token", "token", "code", "code_verifier", "subject_token")
 #: Commands whose standard output is a secret by design.
 SECRET_PRINTING_COMMANDS = (("auth", "token"),)
 
@@ -84,12 +84,13 @@ class SecretCanary:
                             self.secret(record[name])
 
     def collect_sandbox(self, sandbox: Any) -> None:
-        """Register every credential a ``skytells_sandbox`` sandbox received: bearer tokens, API keys,
-        device codes, refresh tokens and revoked tokens."""
+        """Register every credential a ``skytells_sandbox`` sandbox received: bearer and DPoP-bound tokens,
+        API keys, device codes, refresh tokens, revoked tokens and the subject tokens of token exchanges."""
         for seen in sandbox.requests_seen:
             authorization = seen.header("Authorization") or ""
-            if authorization.lower().startswith("bearer "):
-                self.secret(authorization[7:].strip())
+            scheme, _, credential = authorization.partition(" ")
+            if scheme.lower() in ("bearer", "dpop"):
+                self.secret(credential.strip())
             self.secret((seen.header("x-api-key") or "").strip())
             for value in _parameters(seen.body):
                 self.secret(value)

@@ -302,9 +302,11 @@ def test_a_device_option_with_another_method_is_a_usage_error_naming_device(logi
     result = login_run("login", *choice, *words, input="")
 
     method = "token" if choice == ("--token",) else choice[1]
-    # The browser method shares the standard-server options and --no-browser with the device method.
-    owners = {"--qr": "'device' and 'also-qr' login methods", "--issuer": "'device' and 'browser' login methods",
-              "--client-id": "'device' and 'browser' login methods",
+    # The browser and workload methods share the standard-server options with the device method, browser
+    # --no-browser too.
+    owners = {"--qr": "'device' and 'also-qr' login methods",
+              "--issuer": "'device', 'browser' and 'workload' login methods",
+              "--client-id": "'device', 'browser' and 'workload' login methods",
               "--no-browser": "'device' and 'browser' login methods"}.get(flag, "'device' login method")
     assert result.exit_code == 2, result
     assert error_lines(result.stderr)[-1].endswith(f"error: {flag} is an option of the {owners}, not of {method!r}")

@@ -107,3 +107,40 @@ def test_doctor_checks_the_keyring_store_and_not_the_file_store(keyring_cli, sky
     assert findings["credentials content"] == {"check": "credentials content", "status": "ok", "detail": "holds token"}
     assert not {check for check in findings if check.startswith(("credentials file", "lock file"))}
     assert token not in report.output
+
+
+@pytest.mark.skytells_sandbox(auto_approve=True, interval=0, dpop=True)
+def test_a_dpop_bound_login_keeps_the_private_key_in_the_keyring_and_logout_deletes_it(
+        keyring_cli, skytells_sandbox):
+    keyring_cli.env["SKYTELLS_CREDENTIAL_STORE"] = "keyring"
+
+    login = keyring_cli.run("login", "--issuer", skytells_sandbox.url, "--client-id", "skytells-cli",
+                            "--no-browser")
+
+    assert login.exit_code == 0, login
+    keys = [value for name, value in _flat(keyring_entries(keyring_cli)) if name == "default/dpop_key"]
+    key = keys[0] if keys else None
+    assert key is not None and key.startswith("dpop-es256:"), "the private key is a keyring entry"
+    text = (keyring_cli.config_dir / "credentials.json").read_text()
+    assert key not in text and json.loads(text)["meta"]["token"]["token_type"] == "DPoP"
+    assert key not in login.output
+
+    logout = keyring_cli.run("logout", "--force")
+
+    assert logout.exit_code == 0, logout
+    assert key not in json.dumps(keyring_entries(keyring_cli))
+
+
+def _flat(entries):
+    """(user name, password) pairs of the test keyring's file, whatever its nesting by service."""
+    found = []
+    todo = [entries]
+    while todo:
+        node = todo.pop()
+        if isinstance(node, dict):
+            for name, value in node.items():
+                if isinstance(value, str):
+                    found.append((name, value))
+                else:
+                    todo.append(value)
+    return found

@@ -27,6 +27,8 @@ DEFAULT_SCOPES: tuple[str, ...] = (
 DIALECTS: tuple[str, ...] = ("console", "rfc8628")
 DEVICE_GRANT_TYPE = "urn:ietf:params:oauth:grant-type:device_code"
 REFRESH_GRANT_TYPE = "refresh_token"
+# OAuth 2.0 Token Exchange (RFC 8693): workload logins trade a CI's ID token for an access token.
+TOKEN_EXCHANGE_GRANT_TYPE = "urn:ietf:params:oauth:grant-type:token-exchange"  # noqa: S105
 # Standard-mode scopes beyond the Skytells ones: refresh tokens, and OpenID Connect.
 OFFLINE_ACCESS = "offline_access"
 OPENID = "openid"
@@ -67,6 +69,22 @@ class SandboxConfig:
             used for access-token expiry; tests inject a fake one.
         prediction_seconds: How long (on ``clock``) an inference prediction
             takes to finish; 0 finishes it at once.
+        token_exchange: Accept OAuth 2.0 Token Exchange (RFC 8693) at the
+            standard token endpoint and list it in the metadata. The subject
+            tokens trusted are the test ID tokens this sandbox signs
+            (``issue_id_token``, ``/_sandbox/id-tokens`` and its GitHub
+            Actions ID-token endpoint; see :mod:`skytells_sandbox.exchange`).
+        exchange_audiences: The ``audience`` values an exchange may ask for
+            (others are refused with ``invalid_target``); ``None`` accepts any.
+        exchange_clients: The client ids allowed to exchange (others are
+            refused with ``unauthorized_client``); ``None`` allows every
+            registered one.
+        dpop: Bind standard-mode tokens to the client's key when a token
+            request carries a DPoP proof (RFC 9449; ES256 listed in the
+            metadata), and check every proof (see :mod:`skytells_sandbox.dpop`).
+        dpop_nonce: With ``dpop``, require the server's nonce in every proof:
+            a proof without it is answered ``use_dpop_nonce`` with a
+            ``DPoP-Nonce`` header.
     """
 
     host: str = "127.0.0.1"
@@ -84,6 +102,11 @@ class SandboxConfig:
     client_ids: tuple[str, ...] = DEFAULT_CLIENT_IDS
     wall_clock: Callable[[], float] = time.time
     prediction_seconds: float = 1.0
+    token_exchange: bool = True
+    exchange_audiences: tuple[str, ...] | None = None
+    exchange_clients: tuple[str, ...] | None = None
+    dpop: bool = False
+    dpop_nonce: bool = False
 
     def __post_init__(self) -> None:
         check_loopback(self.host)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from skytells_sandbox.authorize import AUTHORIZATION_CODE_GRANT_TYPE, AUTHORIZE_PATH, PKCE_METHOD
-from skytells_sandbox.config import DEVICE_GRANT_TYPE, REFRESH_GRANT_TYPE
+from skytells_sandbox.config import DEVICE_GRANT_TYPE, REFRESH_GRANT_TYPE, TOKEN_EXCHANGE_GRANT_TYPE
 from skytells_sandbox.context import Context
 from skytells_sandbox.messages import Request, Response, error_response, json_response
 from skytells_sandbox.oauth import USERINFO_CLAIMS
@@ -27,19 +27,21 @@ def metadata(ctx: Context) -> dict[str, Any]:
         {
             "scopes_supported": list(ctx.config.standard_scopes),
             # The authorization code grant for native apps (PKCE S256 only, RFC 8252),
-            # and the device grant.
+            # the device grant, refresh, and (unless turned off) token exchange (RFC 8693).
             "response_types_supported": ["code"],
             "grant_types_supported": [
                 AUTHORIZATION_CODE_GRANT_TYPE,
                 DEVICE_GRANT_TYPE,
                 REFRESH_GRANT_TYPE,
-            ],
+            ] + ([TOKEN_EXCHANGE_GRANT_TYPE] if ctx.config.token_exchange else []),
             "code_challenge_methods_supported": [PKCE_METHOD],
             "authorization_response_iss_parameter_supported": True,
             "token_endpoint_auth_methods_supported": ["none"],
             "revocation_endpoint_auth_methods_supported": ["none"],
         }
     )
+    if ctx.config.dpop:
+        document["dpop_signing_alg_values_supported"] = ["ES256"]
     return document
 
 

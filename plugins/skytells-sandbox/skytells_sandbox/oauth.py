@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import urllib.parse
 
-from skytells_sandbox import authorize
+from skytells_sandbox import authorize, dpop
 from skytells_sandbox.api import NO_STORE, POLL_DESCRIPTIONS, device_answer
 from skytells_sandbox.config import (
     DEFAULT_SCOPES,
@@ -18,8 +18,10 @@ from skytells_sandbox.config import (
     OPENID,
     REFRESH_GRANT_TYPE,
     SIGNED_IN_USER,
+    TOKEN_EXCHANGE_GRANT_TYPE,
 )
 from skytells_sandbox.context import Context
+from skytells_sandbox.exchange import token_exchange
 from skytells_sandbox.grants import RefreshRefusedError, TokenSet, WrongClientError
 from skytells_sandbox.messages import (
     FORM_TYPE,
@@ -93,10 +95,35 @@ def _scopes(ctx: Context, text: str | None) -> tuple[str, ...] | None:
         raise _refuse("invalid_scope", str(exc)) from None
 
 
-def _token_answer(tokens: TokenSet) -> Response:
+def _proof_key(ctx: Context, request: Request, access_token: str | None = None) -> str | None:
+    """The thumbprint of the request's valid DPoP proof; ``None`` without one (or without DPoP)."""
+    if not ctx.config.dpop or request.header("DPoP") is None:
+        return None
+    book = ctx.state.dpop
+    try:
+        return dpop.verify_proof(
+            book, request, ctx.url, require_nonce=ctx.config.dpop_nonce, access_token=access_token
+        )
+    except dpop.ProofError as exc:
+        raise dpop.refusal(book, exc) from None
+
+
+def _check_key(ctx: Context, token: str, jkt: str | None) -> None:
+    """Refuse a bound token used without a proof by its own key."""
+    bound = ctx.state.dpop.binding(token)
+    if bound is not None and bound != jkt:
+        missing = "a DPoP proof" if jkt is None else "a proof by the key it is bound to"
+        description = f"The token is bound to a key: send {missing}"
+        error = dpop.ProofError("invalid_dpop_proof", description)
+        raise dpop.refusal(ctx.state.dpop, error)
+
+
+def _token_answer(tokens: TokenSet, ctx: Context | None = None, jkt: str | None = None) -> Response:
+    if ctx is not None and jkt is not None:
+        ctx.state.dpop.bind(jkt, tokens.access_token, tokens.refresh_token)
     body: dict[str, object] = {
         "access_token": tokens.access_token,
-        "token_type": "Bearer",
+        "token_type": "DPoP" if jkt is not None else "Bearer",
         "expires_in": tokens.expires_in,
         "scope": " ".join(tokens.scopes),
     }
@@ -117,25 +144,29 @@ def device_authorization(ctx: Context, request: Request) -> Response:
 
 @answers_refusals
 def token(ctx: Context, request: Request) -> Response:
-    """``POST /oauth/token``: the device-code, authorization-code and refresh-token grants."""
+    """``POST /oauth/token``: device-code, authorization-code, refresh and token-exchange grants."""
     params = _form(request)
     client_id = _client(ctx, params)
     grant_type = _required(params, "grant_type")
+    jkt = _proof_key(ctx, request)
     if grant_type == DEVICE_GRANT_TYPE:
         outcome = ctx.state.poll(_required(params, "device_code"), client_id)
         if outcome.result is PollResult.APPROVED and outcome.tokens is not None:
-            return _token_answer(outcome.tokens)
+            return _token_answer(outcome.tokens, ctx, jkt)
         return _error(outcome.result.value, POLL_DESCRIPTIONS[outcome.result])
     if grant_type == authorize.AUTHORIZATION_CODE_GRANT_TYPE:
         redeemed = authorize.redeem(ctx, params, client_id)
         return _token_answer(redeemed) if isinstance(redeemed, TokenSet) else _error(*redeemed)
     if grant_type == REFRESH_GRANT_TYPE:
         refresh_token = _required(params, "refresh_token")
+        _check_key(ctx, refresh_token, jkt)
         scopes = _scopes(ctx, params.get("scope"))
         try:
-            return _token_answer(ctx.state.refresh(refresh_token, client_id, scopes))
+            return _token_answer(ctx.state.refresh(refresh_token, client_id, scopes), ctx, jkt)
         except RefreshRefusedError as exc:
             return _error(exc.error, exc.description)
+    if grant_type == TOKEN_EXCHANGE_GRANT_TYPE:
+        return token_exchange(ctx, params, client_id)
     return _error("unsupported_grant_type", f"Unsupported grant_type: {grant_type}")
 
 
@@ -147,8 +178,10 @@ def revoke(ctx: Context, request: Request) -> Response:
     """
     params = _form(request)
     client_id = _client(ctx, params)
+    token = _required(params, "token")
+    _check_key(ctx, token, _proof_key(ctx, request))
     try:
-        ctx.state.revoke_oauth_token(_required(params, "token"), client_id)
+        ctx.state.revoke_oauth_token(token, client_id)
     except WrongClientError:
         return _error("invalid_grant", "The token was issued to another client")
     return json_response(200, {}, NO_STORE)
@@ -166,7 +199,17 @@ def userinfo(ctx: Context, request: Request) -> Response:
     """
     if not ctx.config.oidc:
         return error_response(404, "Not Found")
-    credential = request.bearer_token()
+    scheme, _, presented = (request.header("Authorization") or "").partition(" ")
+    if scheme.lower() == "dpop" and ctx.config.dpop:
+        refused = _dpop_resource_check(ctx, request, presented.strip())
+        if refused is not None:
+            return refused
+        credential: str | None = presented.strip()
+    else:
+        credential = request.bearer_token()
+        if credential is not None and ctx.state.dpop.binding(credential) is not None:
+            description = "The token is bound to a key: present it with the DPoP scheme and a proof"
+            return dpop.resource_refusal(ctx.state.dpop, "invalid_token", description)
     if credential is None:
         return _bearer_error(401, "invalid_token", "A bearer token is required", "Bearer")
     scopes = ctx.state.token_scopes(credential)
@@ -177,3 +220,20 @@ def userinfo(ctx: Context, request: Request) -> Response:
         challenge = f'Bearer error="insufficient_scope", scope="{OPENID}"'
         return _bearer_error(403, "insufficient_scope", "The token lacks openid", challenge)
     return json_response(200, dict(USERINFO_CLAIMS), NO_STORE)
+
+
+def _dpop_resource_check(ctx: Context, request: Request, token: str) -> Response | None:
+    """The refusal of a DPoP-scheme request (unbound token, failed proof), else ``None``."""
+    book = ctx.state.dpop
+    bound = book.binding(token)
+    if bound is None:
+        return dpop.resource_refusal(book, "invalid_token", "The token is not bound to a key")
+    try:
+        jkt = dpop.verify_proof(
+            book, request, ctx.url, require_nonce=ctx.config.dpop_nonce, access_token=token
+        )
+    except dpop.ProofError as exc:
+        return dpop.resource_refusal(book, exc.error, exc.description)
+    if jkt != bound:
+        return dpop.resource_refusal(book, "invalid_token", "The proof is not by the bound key")
+    return None

@@ -123,6 +123,23 @@ def add_server_options(parser: argparse.ArgumentParser) -> argparse.ArgumentPars
         help=f"Register an OAuth client id; repeatable (default {', '.join(DEFAULT_CLIENT_IDS)}).",
     )
     parser.add_argument(
+        "--no-token-exchange",
+        action="store_false",
+        dest="token_exchange",
+        help="Refuse OAuth 2.0 token exchange (RFC 8693) and leave it out of the metadata.",
+    )
+    parser.add_argument(
+        "--dpop",
+        action="store_true",
+        help="Bind tokens to the client's key when it sends DPoP proofs (RFC 9449, ES256).",
+    )
+    parser.add_argument(
+        "--dpop-nonce",
+        action="store_true",
+        dest="dpop_nonce",
+        help="With --dpop: require the server's nonce in every proof (use_dpop_nonce).",
+    )
+    parser.add_argument(
         "--quiet",
         action="store_true",
         help="Do not log one 'METHOD /path STATUS' line per request.",
@@ -136,6 +153,8 @@ def config_from_options(options: argparse.Namespace, **overrides: Any) -> Sandbo
         raise ValueError("--slow-down needs --dialect rfc8628")
     if options.expires_in == 0:
         raise ValueError("--expires-in must be positive")
+    if getattr(options, "dpop_nonce", False) and not getattr(options, "dpop", False):
+        raise ValueError("--dpop-nonce needs --dpop")
     fields: dict[str, Any] = {
         "port": options.port,
         "interval": options.interval,
@@ -148,6 +167,9 @@ def config_from_options(options: argparse.Namespace, **overrides: Any) -> Sandbo
         "oauth_metadata": options.oauth_metadata,
         "token_lifetime": options.token_lifetime,
         "client_ids": tuple(options.client_ids or DEFAULT_CLIENT_IDS),
+        "token_exchange": getattr(options, "token_exchange", True),
+        "dpop": getattr(options, "dpop", False),
+        "dpop_nonce": getattr(options, "dpop_nonce", False),
     }
     fields.update(overrides)
     return SandboxConfig(**fields)

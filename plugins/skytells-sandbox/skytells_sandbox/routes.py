@@ -10,6 +10,7 @@ from skytells_sandbox import (
     authorize,
     console_pages,
     discovery,
+    exchange,
     inference,
     oauth,
     verification,
@@ -46,6 +47,8 @@ ROUTES: dict[str, dict[str, Endpoint]] = {
     "/_sandbox/device/deny": {"POST": admin.deny},
     "/_sandbox/device/expire": {"POST": admin.expire},
     "/_sandbox/device/pending": {"GET": admin.pending},
+    "/_sandbox/id-tokens": {"POST": exchange.create_id_token},
+    exchange.ACTIONS_PATH: {"GET": exchange.actions_id_token},
 }
 
 

@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from types import TracebackType
 from typing import Any
 
+from skytells_sandbox import exchange
 from skytells_sandbox.config import DEFAULT_SCOPES, SandboxConfig
 from skytells_sandbox.context import Context
 from skytells_sandbox.handler import SandboxHTTPServer
@@ -155,6 +156,45 @@ class Sandbox:
         ``LookupError``) if the sandbox never issued it.
         """
         self._state.revoke(credential)
+
+    # Workload identity (exchange.py) ---------------------------------------
+
+    def issue_id_token(
+        self,
+        audience: str | None = None,
+        *,
+        subject: str = exchange.DEFAULT_SUBJECT,
+        lifetime: int = exchange.DEFAULT_ID_TOKEN_LIFETIME,
+    ) -> str:
+        """A test CI ID token (a JWT this sandbox signs and its token exchange trusts).
+
+        ``audience`` defaults to the first registered client id; ``lifetime`` is in
+        seconds on the wall clock (negative: already expired).
+        """
+        return exchange.issue_id_token(
+            self._state,
+            self._url,
+            audience or self._config.client_ids[0],
+            subject=subject,
+            lifetime=lifetime,
+        )
+
+    def token_binding(self, token: str) -> str | None:
+        """The key thumbprint (``cnf.jkt``) a DPoP-bound token is bound to, or ``None``."""
+        return self._state.dpop.binding(token)
+
+    @property
+    def dpop_nonce(self) -> str:
+        """The DPoP nonce proofs must carry when ``dpop_nonce`` is on."""
+        return self._state.dpop.nonce
+
+    @property
+    def actions_environment(self) -> dict[str, str]:
+        """The variables of a GitHub Actions job with ``id-token: write``, pointing here."""
+        return {
+            "ACTIONS_ID_TOKEN_REQUEST_URL": f"{self._url}{exchange.ACTIONS_PATH}?api-version=2.0",
+            "ACTIONS_ID_TOKEN_REQUEST_TOKEN": self._state.actions_request_token,
+        }
 
     @property
     def revocations(self) -> list[Revocation]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import collections
 import dataclasses
 import enum
+import secrets
 import threading
 import time
 from collections.abc import Iterable, Mapping
@@ -12,7 +13,8 @@ from dataclasses import dataclass, field
 
 from skytells_sandbox import codes
 from skytells_sandbox.authcodes import CodeBook
-from skytells_sandbox.config import ALL_SCOPES, SLOW_DOWN_STEP, SandboxConfig
+from skytells_sandbox.config import ALL_SCOPES, OFFLINE_ACCESS, SLOW_DOWN_STEP, SandboxConfig
+from skytells_sandbox.dpop import DpopBook
 from skytells_sandbox.grants import GrantBook, RefreshRefusedError, TokenSet
 from skytells_sandbox.messages import find_header
 
@@ -186,6 +188,12 @@ class SandboxState:
         self._decisions: collections.OrderedDict[str, DeviceStatus] = collections.OrderedDict()
         #: Authorization requests and codes of the authorization code grant (it keeps its own lock).
         self.authorization_codes = CodeBook(config.clock)
+        # Workload identity (exchange.py): the key that signs test ID tokens, and the
+        # request token its GitHub Actions ID-token endpoint wants.
+        self.id_token_key = secrets.token_bytes(32)
+        self.actions_request_token = "sbx_ghrt_" + secrets.token_hex(24)
+        # DPoP (dpop.py): which tokens are bound to which key, proof ids seen, the nonce.
+        self.dpop = DpopBook()
 
     @property
     def config(self) -> SandboxConfig:
@@ -466,6 +474,11 @@ class SandboxState:
                 revoked = self._grants.revoke(token)
                 if revoked is not None:
                     self._note_revocation(revoked, reason, token)
+
+    def issue_exchanged_token(self, client_id: str, scopes: tuple[str, ...]) -> TokenSet:
+        """An access token for a token exchange (RFC 8693): its own grant, no refresh token."""
+        with self._cond:
+            return self._grants.grant(client_id, tuple(s for s in scopes if s != OFFLINE_ACCESS))
 
     def revoke_oauth_token(self, token: str, client_id: str) -> None:
         """RFC 7009 revocation by ``client_id``; unknown tokens are ignored.

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from skytells_sandbox.config import ALL_SCOPES, DEVICE_GRANT_TYPE
+from skytells_sandbox.config import TOKEN_EXCHANGE_GRANT_TYPE as TOKEN_EXCHANGE
 
 RFC8414 = "/.well-known/oauth-authorization-server"
 OIDC = "/.well-known/openid-configuration"
@@ -26,6 +27,7 @@ def test_metadata_names_the_sandbox_as_issuer(sandbox_server, sandbox_http):
         "authorization_code",
         DEVICE_GRANT_TYPE,
         "refresh_token",
+        TOKEN_EXCHANGE,
     ]
     assert document["response_types_supported"] == ["code"]
     assert document["code_challenge_methods_supported"] == ["S256"]

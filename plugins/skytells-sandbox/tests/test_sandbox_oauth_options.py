@@ -120,3 +120,11 @@ def test_foreground_server_announces_the_oauth_setup():
         process.kill()
         process.wait()
         process.stderr.close()
+
+
+def test_token_exchange_and_dpop_options():
+    assert config_from_options(parse([])).token_exchange is True
+    config = config_from_options(parse(["--no-token-exchange", "--dpop", "--dpop-nonce"]))
+    assert (config.token_exchange, config.dpop, config.dpop_nonce) == (False, True, True)
+    with pytest.raises(ValueError, match="--dpop-nonce needs --dpop"):
+        config_from_options(parse(["--dpop-nonce"]))
