@@ -41,7 +41,7 @@ class ApiKeySet(Command):
 
         terminal, credentials = self.context.terminal, self.context.credentials
         key = _read_key(terminal)
-        credentials.stored()  # an unreadable store stops here, before the key is sent anywhere
+        credentials.ensure_writable()  # a store that cannot take the key stops here, before it is sent anywhere
         with terminal.activity("Checking the API key..."):
             check_api_key(key)
         credentials.save_secret("api_key", key, host=settings.inference_url())

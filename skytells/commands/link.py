@@ -31,7 +31,7 @@ class Link(Command):
             shown = " (it looks like a personal access token; use skytells login --token)" \
                 if key.startswith("sk_pat_") else ""
             raise UsageError(f"That is not a project access key{shown}: expected sk_proj_ followed by the key.")
-        credentials.stored()  # an unreadable store stops here, before the key is sent anywhere
+        credentials.ensure_writable()  # a store that cannot take the key stops here, before it is sent anywhere
         server = settings.console_url()
         with terminal.activity("Checking the project access key..."):
             project = self.context.console(server).linked_project(key)

@@ -34,6 +34,7 @@ class Logout(Command):
             ):
                 terminal.detail("Nothing changed.")
                 return 0
+            credentials.ensure_writable()  # the token is revoked only when its removal can be saved
             revocation = revoke(credential, terminal)
             credentials.remove("token")
             terminal.success(f"Logged out: the token was removed from {credentials.where}.")

@@ -21,8 +21,11 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from skytells.config import settings
+from skytells.credentials.hints import command_for
 from skytells.credentials.model import StoredCredentials
 from skytells.errors import AuthError, ExpiredTokenError, NotLoggedInError, UsageError
+
+__all__ = ["CredentialService", "ResolvedCredential", "command_for", "display_path", "resolve"]
 
 if TYPE_CHECKING:
     from skytells.credentials.model import Credential, PendingLogin
@@ -109,7 +112,7 @@ class CredentialService:
         """
         if not self.profile:
             return NotLoggedInError("You are not logged in.", hint=f"Run skytells login (or set {settings.ENV_TOKEN}).")
-        login = f"skytells --profile {self.profile} login"
+        login = command_for(self.profile, "login")
         record = self.stored()
         if record.profile(self.profile) is None:
             existing = [name for name in record.profile_names()
@@ -180,6 +183,19 @@ class CredentialService:
             return TokenCheck(TokenStatus.UNVERIFIED,
                               f"only its expiry is known: {credential.issuer} has no userinfo endpoint")
         return TokenCheck(TokenStatus.VALID, claims=claims)
+
+    def ensure_writable(self) -> None:
+        """Make sure the store can take a change now; call it before sending a credential anywhere.
+
+        A request that spends a credential (a refresh token, a revocation) or
+        shows one to a server (a key or token checked before it is saved) must
+        not happen when its result cannot be kept. This reads the store (one
+        that cannot be read or parsed stops here) and has it prove a write
+        (``CredentialStore.check_writable``: the file store makes, fills and
+        removes a temporary file under its lock). Raises StoreError otherwise.
+        """
+        self.store.load()
+        self.store.check_writable()
 
     def _change_profile(self, change: Callable[[StoredCredentials], Any], *, create: bool) -> Any:
         """Apply ``change`` to the chosen profile under the store's lock; return what it returned."""

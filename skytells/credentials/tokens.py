@@ -13,9 +13,10 @@ from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from skytells.config import settings
+from skytells.credentials.hints import command_for
 from skytells.credentials.model import Credential, StoredCredentials, now_ms
 from skytells.credentials.stores.base import CredentialStore
-from skytells.errors import AuthError
+from skytells.errors import AuthError, StoreError
 from skytells.safety.masking import mask
 from skytells.safety.values import expiry_ms
 
@@ -79,8 +80,15 @@ def _refreshed(credential: Credential) -> Credential:
 
 
 def refresh_under_lock(store: CredentialStore, profile: str | None, seen: Credential) -> ActiveToken:
-    """Refresh ``profile``'s token under the store's lock, unless another process already did."""
+    """Refresh ``profile``'s token under the store's lock, unless another process already did.
+
+    The refresh token is sent only once the store has shown it can take the
+    result (``check_writable``; the file store also makes its temporary file
+    before the change runs). Should the save fail all the same, the error
+    says whether the stored refresh token was spent and what to do.
+    """
     outcome: dict[str, Credential] = {}
+    store.check_writable()
 
     def change(record: StoredCredentials) -> None:
         target = record.profile(profile)
@@ -96,7 +104,25 @@ def refresh_under_lock(store: CredentialStore, profile: str | None, seen: Creden
         target.set_token(fresh)
         outcome["credential"] = fresh
 
-    store.update(change)
+    try:
+        store.update(change)
+    except StoreError as error:
+        fresh = outcome.get("credential")
+        if fresh is None or fresh.token == seen.token:
+            raise
+        raise unsaved_refresh(error, seen, fresh, profile) from None
     credential = outcome["credential"]
     return ActiveToken(credential.token, "store", credential, refreshed=credential.token != seen.token)
 
+
+
+def unsaved_refresh(error: StoreError, old: Credential, fresh: Credential, profile: str | None) -> StoreError:
+    """The error for tokens a refresh brought that the store then failed to save: what happened, what to do."""
+    login = command_for(profile, "login")
+    host = fresh.issuer or fresh.host
+    if fresh.refresh_token and fresh.refresh_token != old.refresh_token:
+        return StoreError(f"{host} issued new tokens, but they could not be saved ({error.message.rstrip('.')}); "
+                          "the stored refresh token was spent and no longer works.",
+                          hint=f"Make the store writable again, then run {login}.")
+    return StoreError(f"{host} issued a new access token, but it could not be saved ({error.message.rstrip('.')}); "
+                      "the stored refresh token still works.", hint="Try again once the store can be written.")
