@@ -182,7 +182,14 @@ class SkytellsApp(App):
     def configure_logging(self) -> None:
         from skytells.terminal.streams import RedactingStream
 
-        super().configure_logging()
+        try:
+            super().configure_logging()
+        except OSError as error:  # cliff opens --log-file here: a missing directory, a file not ours to write
+            reason = error.strerror or type(error).__name__
+            path = terminal_safe(self.options.log_file, 200)
+            raise SystemExit(self.refuse(UsageError(
+                f"Cannot write the log file {path}: {reason}.",
+                hint="Give --log-file a file in a directory that exists and that you can write."))) from None
         root = logging.getLogger()
         for handler in root.handlers:
             if isinstance(handler, logging.StreamHandler) and not isinstance(handler, logging.FileHandler):

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from skytells.cli.command import Command
 from skytells.cli.display import Lister, Shown
+from skytells.credentials.hints import command_for
 from skytells.credentials.model import iso_time
 from skytells.exitcodes import ExitCode
 
@@ -20,6 +21,8 @@ SEVERITY = (ExitCode.OK, ExitCode.FAILURE, ExitCode.AUTH)
 
 class AuthStatus(Lister):
     """List every profile: server, method, masked token, scopes, expiry and validity"""
+
+    known_columns = ("profile", "default", "server", "method", "source", "token", "scopes", "expires", "status")
 
     def get_parser(self, prog_name: str) -> argparse.ArgumentParser:
         parser = super().get_parser(prog_name)
@@ -36,7 +39,7 @@ class AuthStatus(Lister):
 
         credentials = self.context.credentials
         record = credentials.stored()
-        columns = ("profile", "default", "server", "method", "source", "token", "scopes", "expires", "status")
+        columns = self.known_columns
         rows: list[Sequence[Any]] = []
         env_token = settings.credential_from_env("token")
         if env_token:
@@ -61,7 +64,8 @@ class AuthStatus(Lister):
                          credential.method, credentials.location, mask(credential.token),
                          scopes, iso_time(credential.expires_at), status))
         if not rows:
-            raise NotLoggedInError("You are not logged in with any profile.", hint="Run skytells login.")
+            raise NotLoggedInError("You are not logged in with any profile.",
+                                   hint=f"Run {command_for(credentials.profile, 'login')}.")
         return columns, rows
 
     def _status(self, token: str, credential: Credential | None, parsed_args: argparse.Namespace) -> str:

@@ -16,6 +16,10 @@ LOG = logging.getLogger(__name__)
 class WhoAmI(ShowOne):
     """Show the credentials in use and whether the server accepts them"""
 
+    known_columns = ("profile", "token", "token_source", "method", "scopes", "saved_at", "expires_at", "server",
+                     "token_status", "project", "project_key", "project_key_source", "api_key", "api_key_source",
+                     "issuer", "subject", "name", "email")
+
     def get_parser(self, prog_name: str) -> argparse.ArgumentParser:
         parser = super().get_parser(prog_name)
         parser.add_argument("--offline", action="store_true",

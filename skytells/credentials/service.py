@@ -23,9 +23,9 @@ from typing import TYPE_CHECKING, Any
 from skytells.config import settings
 from skytells.credentials.hints import command_for
 from skytells.credentials.model import StoredCredentials
-from skytells.errors import AuthError, ExpiredTokenError, NotLoggedInError, UsageError
+from skytells.errors import AuthError, ExpiredTokenError, NotLoggedInError
 
-__all__ = ["CredentialService", "ResolvedCredential", "command_for", "display_path", "resolve"]
+__all__ = ["CredentialService", "ResolvedCredential", "command_for", "display_path", "no_such_profile", "resolve"]
 
 if TYPE_CHECKING:
     from skytells.credentials.model import Credential, PendingLogin
@@ -67,6 +67,20 @@ def resolve(field_name: str, record: StoredCredentials | Callable[[], StoredCred
     if value:
         return ResolvedCredential(value, "store", display_path(store.location))
     return ResolvedCredential()
+
+
+def no_such_profile(name: str, record: StoredCredentials) -> NotLoggedInError:
+    """The error for a profile that does not exist: the ones that have credentials, and how to create it.
+
+    The same for ``--profile NAME`` (any command) and ``auth switch NAME``: exit 4, reason ``not_logged_in``.
+    """
+    from skytells.safety.sanitize import terminal_safe
+
+    existing = [profile_name for profile_name in record.profile_names()
+                if (profile := record.profile(profile_name)) is not None and not profile.is_empty()]
+    known = f" (profiles: {', '.join(existing)})" if existing else " (no profile has credentials yet)"
+    return NotLoggedInError(f"There is no profile {terminal_safe(name, 64)!r}{known}.",
+                            hint=f"Run {command_for(name, 'login')} to create it.")
 
 
 class CredentialService:
@@ -115,10 +129,7 @@ class CredentialService:
         login = command_for(self.profile, "login")
         record = self.stored()
         if record.profile(self.profile) is None:
-            existing = [name for name in record.profile_names()
-                         if (profile := record.profile(name)) is not None and not profile.is_empty()]
-            known = f" (profiles: {', '.join(existing)})" if existing else " (no profile has credentials yet)"
-            return NotLoggedInError(f"There is no profile {self.profile!r}{known}.", hint=f"Run {login} to create it.")
+            return no_such_profile(self.profile, record)
         return NotLoggedInError(f"You are not logged in (profile {self.profile!r}).",
                          hint=f"Run {login} (or set {settings.ENV_TOKEN}).")
 
@@ -150,7 +161,7 @@ class CredentialService:
             return tokens.ActiveToken(credential.token, "store", credential)
         if not (credential.refresh_token and credential.issuer and credential.client_id):
             raise ExpiredTokenError("The stored token has expired and cannot be refreshed.",
-                                    hint="Run skytells login again.")
+                                    hint=f"Run {command_for(self.profile, 'login')} again.")
         return tokens.refresh_under_lock(self.store, self.profile, credential)
 
     @staticmethod
@@ -253,13 +264,14 @@ class CredentialService:
         return bool(self._change_profile(lambda target: target.remove_pending_login(device_code), create=False))
 
     def switch_default(self, name: str) -> None:
-        """Make profile ``name`` the default (its credentials move to the official fields)."""
-        from skytells.safety.sanitize import terminal_safe
+        """Make profile ``name`` the default (its credentials move to the official fields).
 
+        A profile that does not exist is the error ``--profile NAME`` gets too
+        (:func:`no_such_profile`: the profiles that exist, how to create it, exit 4).
+        """
         def change(record: StoredCredentials) -> None:
             if record.profile(name) is None:
-                raise UsageError(f"There is no profile {terminal_safe(name, 64)!r}.",
-                                 hint=f"Profiles: {', '.join(record.profile_names())}.")
+                raise no_such_profile(name, record)
             record.switch_default(name)
 
         self.store.update(change)

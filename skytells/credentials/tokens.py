@@ -95,11 +95,14 @@ def refresh_under_lock(store: CredentialStore, profile: str | None, seen: Creden
         current = target.token_credential() if target else None
         if current is None:
             raise AuthError("You were logged out while the token was being refreshed.",
-                            hint="Run skytells login again.")
+                            hint=f"Run {command_for(profile, 'login')} again.")
         if current.token != seen.token and not expires_soon(current):
             outcome["credential"] = current  # another process refreshed first: use its tokens
             return
-        fresh = _refreshed(current)
+        try:
+            fresh = _refreshed(current)
+        except AuthError as refused:  # the same error, with the login of the profile in use
+            raise type(refused)(refused.message, hint=f"Run {command_for(profile, 'login')} again.") from None
         assert target is not None
         target.set_token(fresh)
         outcome["credential"] = fresh
