@@ -64,7 +64,7 @@ class WhoAmI(ShowOne):
             "saved_at": Shown(None, "unknown") if credential is None or (saved := iso_time(
                 record.facts("token").get("saved_at", record.created_at))) is None else saved,
             "expires_at": iso_time(credential.expires_at) if credential else None,
-            "server": server,
+            "server": credentials.server_shown(credential) if credential else server,
             "token_status": "not checked (--offline)" if token.value else "not logged in",
             "project": Shown(None, "none linked"),
             "project_key": mask(access_key.value) or None,

@@ -21,9 +21,10 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from skytells.config import settings
+from skytells.credentials import check_cache
 from skytells.credentials.hints import command_for
 from skytells.credentials.model import StoredCredentials
-from skytells.errors import AuthError, ExpiredTokenError, NotLoggedInError
+from skytells.errors import AuthError, ExpiredTokenError, NotLoggedInError, UsageError
 
 __all__ = ["CredentialService", "ResolvedCredential", "command_for", "display_path", "no_such_profile", "resolve"]
 
@@ -139,6 +140,30 @@ class CredentialService:
         return settings.console_url_from_env() or (credential.host if credential and credential.host else None) \
             or settings.console_url()
 
+    @classmethod
+    def server_shown(cls, credential: Credential | None) -> str:
+        """The server a token is used with, as ``whoami`` and ``auth status`` show it.
+
+        A standard provider's token (``login --issuer``) is checked, refreshed
+        and revoked at its issuer: that is its server. Any other is the
+        console's (:meth:`server_for`).
+        """
+        if credential is not None and credential.issuer:
+            return credential.issuer
+        return cls.server_for(credential)
+
+    @classmethod
+    def check_binding(cls, credential: Credential) -> None:
+        """Refuse (AuthError, exit 4) a stored token this run would send to a server other than its own.
+
+        The one judgement ``whoami``, ``auth token`` and ``auth status`` make:
+        with ``SKYTELLS_API_URL`` pointing elsewhere, the token is not used,
+        and the hint names the variable to unset.
+        """
+        from skytells.credentials.tokens import check_bound
+
+        check_bound(credential, cls.server_for(credential))
+
     def active_token(self, *, server: str | None = None, refresh: bool = True) -> ActiveToken:
         """The user token to use: ``SKYTELLS_TOKEN`` first, else the profile's stored one.
 
@@ -165,14 +190,30 @@ class CredentialService:
         return tokens.refresh_under_lock(self.store, self.profile, credential)
 
     @staticmethod
-    def check_token(token: str, credential: Credential | None, console: ConsoleClient) -> TokenCheck:
+    def check_token(token: str, credential: Credential | None, console: ConsoleClient, *,
+                    max_age: float = 0.0) -> TokenCheck:
         """Whether ``token`` is good, asked where it lives; every command that shows a status asks here.
 
         A token from a standard provider (``login --issuer``) is unknown to the
         Skytells console: it is checked at its issuer's userinfo endpoint when
         the grant allows it (``openid``), else only its expiry is known.
-        Anything else is checked by ``console``.
+        Anything else is checked by ``console``. Every answer is recorded
+        (``skytells.credentials.check_cache``): with ``max_age`` (``auth
+        token``), a "valid" answer that recent is used without asking again; a
+        token any command found not valid is always asked about again.
         """
+        from skytells.net.console_api import TokenCheck, TokenStatus
+
+        where = credential.issuer if credential is not None and credential.issuer else console.host
+        if max_age > 0 and check_cache.recently_valid(token, where, max_age):
+            return TokenCheck(TokenStatus.VALID, f"checked less than {max_age:.0f} s ago")
+        check = CredentialService._ask_about(token, credential, console)
+        check_cache.remember(token, where, check.status is TokenStatus.VALID)
+        return check
+
+    @staticmethod
+    def _ask_about(token: str, credential: Credential | None, console: ConsoleClient) -> TokenCheck:
+        """The server's answer about ``token`` (see :meth:`check_token`), never from the cache."""
         if credential is None or not credential.issuer:
             return console.check_token(token)
         from skytells.credentials.model import local_time, now_ms
@@ -267,8 +308,17 @@ class CredentialService:
         """Make profile ``name`` the default (its credentials move to the official fields).
 
         A profile that does not exist is the error ``--profile NAME`` gets too
-        (:func:`no_such_profile`: the profiles that exist, how to create it, exit 4).
+        (:func:`no_such_profile`: the profiles that exist, how to create it, exit 4);
+        a name no profile can have is a usage error, as it is for ``--profile``.
         """
+        from skytells.safety.redaction import shaped_like_credential
+        from skytells.safety.values import valid_profile_name
+
+        if not valid_profile_name(name):
+            raise UsageError("A profile name is 1-64 letters, digits, '-', '_' or '.'.")
+        if shaped_like_credential(name):  # never echoed, never suggested as a profile to create
+            raise UsageError("auth switch was given a credential, not a profile name.")
+
         def change(record: StoredCredentials) -> None:
             if record.profile(name) is None:
                 raise no_such_profile(name, record)

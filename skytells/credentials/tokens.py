@@ -56,7 +56,8 @@ def check_bound(credential: Credential, server: str) -> None:
     if credential.host and not _same_server(credential.host, server):
         raise AuthError(f"The stored token ({mask(credential.token)}) was issued for {credential.host}, "
                         f"not {server}; it is only ever sent to its own server.",
-                        hint=f"Log in to {server} (use --profile to keep both), or unset {settings.ENV_CONSOLE_URL}.")
+                        hint=f"Unset {settings.ENV_CONSOLE_URL} to use it, or log in to {server} with another "
+                             "profile (skytells --profile NAME login).")
 
 
 def oauth_client(credential: Credential) -> OAuthClient:

@@ -135,3 +135,13 @@ def test_command_for_writes_a_command_a_shell_runs_as_meant(profile, words, expe
     written = command_for(profile, *words)
     assert written == expected
     assert shlex.split(written)[-len(words):] == list(words)
+
+
+@pytest.mark.parametrize("name", ["a b", "x" * 65, "sk_pat_" + "cd" * 32])
+def test_auth_switch_to_a_name_no_profile_can_have_is_a_usage_error_as_for_profile(e2e, e2e_logged_in, name):
+    switched = e2e.run("auth", "switch", name)
+    chosen = e2e.run("--profile", name, "whoami")
+
+    assert switched.code == chosen.code == 2, (str(switched), str(chosen))
+    assert len(switched.error_lines) == 1 and "login to create it" not in switched.stderr, str(switched)
+    assert "cd" * 8 not in switched.stderr
