@@ -48,6 +48,8 @@ class FileStore(CredentialStore):
     def __init__(self, directory: Path | None = None) -> None:
         self.directory = directory if directory is not None else settings.config_dir()
         self.path = self.directory / FILE_NAME
+        #: The temporary file of the save under way (inside :meth:`_reserved`), and its handle.
+        self._temporary: tuple[Path, BinaryIO] | None = None
 
     @property
     def location(self) -> str:
@@ -76,9 +78,9 @@ class FileStore(CredentialStore):
             self._remove_stale_temporaries()
             record = self.load()
             self._refuse_unsafe_target()
-            with self._reserved(len(render_document(record).encode("utf-8"))) as temporary:
+            with self._reserved(len(render_document(record).encode("utf-8"))):
                 change(record)
-                self._commit(temporary, render_document(record).encode("utf-8"))
+                self._write(record)
         return record
 
     def check_writable(self) -> None:
@@ -187,10 +189,17 @@ class FileStore(CredentialStore):
                 except OSError as error:
                     raise StoreError(f"Could not save credentials to {self.path}: {_describe(error)}; "
                                      "the previous file is unchanged.") from None
+                self._temporary = (temporary, handle)
                 yield temporary, handle
         finally:
+            self._temporary = None
             with contextlib.suppress(OSError):
                 os.unlink(temporary)  # gone already when it was renamed into place
+
+    def _write(self, record: StoredCredentials) -> None:
+        """Save ``record`` through the temporary file :meth:`_reserved` made (the one seam for a failing write)."""
+        assert self._temporary is not None, "_write runs inside _reserved"
+        self._commit(self._temporary, render_document(record).encode("utf-8"))
 
     def _commit(self, temporary: tuple[Path, BinaryIO], data: bytes) -> None:
         """Write ``data`` over the reserved space, fsync, and rename the temporary file over the credentials."""
