@@ -23,8 +23,21 @@ from skytells.cli_version import __version__
 from skytells.errors import SkytellsError, UsageError
 from skytells.exitcodes import ExitCode
 from skytells.safety import redaction
+from skytells.safety.sanitize import terminal_safe
 
 DESCRIPTION = "Sign in to Skytells and manage the credentials of this machine."
+#: The longest error or warning message shown (longer ones end with an ellipsis).
+MESSAGE_LIMIT = 2000
+#: What the global options do here; cliff's stock texts said otherwise (-q kept the device code, for one).
+GLOBAL_OPTION_HELP = {
+    "--version": "Show the version and exit.",
+    "-v": "Show more: debug lines too, the HTTP requests included (repeatable).",
+    "-q": "Show only what needs you: instructions such as the device code, warnings and errors; no progress, "
+          "success or detail lines.",
+    "--log-file": "Also append the log to FILE, redacted like all output (no secret is written).",
+    "-h": "Show this help and exit.",
+    "--debug": "Show tracebacks on errors (redacted too).",
+}
 
 
 def register_stored_secrets(context: Context) -> None:
@@ -52,12 +65,19 @@ class ConsoleFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         if record.exc_info and not self.show_tracebacks:
             record = logging.makeLogRecord({**record.__dict__, "exc_info": None, "exc_text": None})
+        if record.levelno < logging.WARNING:
+            return super().format(record)
+        # Every error and warning passes here, a plugin's exception or a server's text included: its message
+        # is made one terminal-safe line (a traceback after it, with --debug, keeps its lines).
+        original = record.msg
+        record = logging.makeLogRecord({**record.__dict__, "msg": terminal_safe(record.getMessage(), MESSAGE_LIMIT),
+                                        "args": None})
         message = super().format(record)
         if record.levelno >= logging.ERROR:
-            if isinstance(record.msg, BaseException) and not isinstance(record.msg, SkytellsError):
+            if isinstance(original, BaseException) and not isinstance(original, SkytellsError):
                 # With --debug the traceback follows (exc_info): a hint to run with --debug would be noise.
                 hint = "" if record.exc_info else " (run with --debug for details)"
-                message = f"{type(record.msg).__name__}: {message}{hint}"
+                message = f"{terminal_safe(type(original).__name__, 80)}: {message}{hint}"
             return f"error: {message}"
         if record.levelno >= logging.WARNING:
             return f"warning: {message}"
@@ -103,6 +123,12 @@ class SkytellsApp(App):
         # "skytells" also under ``python -m skytells``, where argv[0] is __main__.py.
         parser = guard(self._recording(super().build_option_parser(description, version,
                                                                    {"prog": self.NAME, **(argparse_kwargs or {})})))
+        for action in parser._actions:
+            for option in action.option_strings:
+                if option in GLOBAL_OPTION_HELP:
+                    action.help = GLOBAL_OPTION_HELP[option]
+            if "--log-file" in action.option_strings:
+                action.metavar = "FILE"
         parser.add_argument("--profile", metavar="NAME",
                             help="Use this credentials profile (default: $SKYTELLS_PROFILE, else the default profile).")
         parser.add_argument("--non-interactive", action="store_true",
@@ -131,7 +157,7 @@ class SkytellsApp(App):
 
     def refuse(self, error: SkytellsError) -> int:
         """Report ``error`` outside a command: its ``error:`` line on stderr, recorded for JSON; its exit code."""
-        self.stderr.write(f"error: {error}\n")
+        self.stderr.write(f"error: {terminal_safe(error, MESSAGE_LIMIT)}\n")
         self.error_report.record(error)
         return int(error.exit_code)
 
@@ -156,7 +182,14 @@ class SkytellsApp(App):
     def configure_logging(self) -> None:
         from skytells.terminal.streams import RedactingStream
 
-        super().configure_logging()
+        try:
+            super().configure_logging()
+        except OSError as error:  # cliff opens --log-file here: a missing directory, a file not ours to write
+            reason = error.strerror or type(error).__name__
+            path = terminal_safe(self.options.log_file, 200)
+            raise SystemExit(self.refuse(UsageError(
+                f"Cannot write the log file {path}: {reason}.",
+                hint="Give --log-file a file in a directory that exists and that you can write."))) from None
         root = logging.getLogger()
         for handler in root.handlers:
             if isinstance(handler, logging.StreamHandler) and not isinstance(handler, logging.FileHandler):
@@ -219,15 +252,13 @@ class SkytellsApp(App):
         return [name for name in names if name in close or name.split()[0] in close]
 
     def _unknown_command(self, argv: list[str]) -> int:
-        from skytells.safety.sanitize import terminal_safe
-
         word = terminal_safe(shown(argv[0]), 60)
         code = self.refuse(UsageError(f"'{word}' is not a {self.NAME} command. See '{self.NAME} help'."))
         matches = self.get_fuzzy_matches(argv[0]) if not argv[0].startswith("-") else []
         if matches:
             self.stderr.write("Did you mean one of these?\n")
             for match in matches[:5]:
-                self.stderr.write(f"  {match}\n")
+                self.stderr.write(f"  {terminal_safe(match, 120)}\n")
         return code
 
     def clean_up(self, cmd: Any, result: int, err: BaseException | None) -> None:

@@ -8,6 +8,8 @@ and a command's module is imported only when that command is chosen.
 
 from __future__ import annotations
 
+from typing import Any
+
 from cliff.commandmanager import CommandManager
 
 from skytells.extensions import plugins
@@ -26,3 +28,19 @@ class LazyCommandManager(CommandManager):
         for ep in plugins.entry_points(namespace):
             # cliff only calls ``load()`` and reads ``name``, which CommandEntryPoint provides.
             self.commands[ep.name.replace("_", " ")] = plugins.CommandEntryPoint(ep)  # type: ignore[assignment]
+
+    def find_command(self, argv: list[str]) -> tuple[Any, str, list[str]]:
+        """The command ``argv`` names exactly (or through an alias cliff was given), its name and the rest.
+
+        cliff also runs a command from any unambiguous abbreviation of its
+        words (``logo`` for ``logout``, ``api rm`` for ``api-key rm``), and its
+        usage line then shows the abbreviation; here only a whole name runs.
+        Raises ValueError otherwise (the app then suggests the nearest names).
+        """
+        start = self._get_last_possible_command_index(argv)
+        for end in range(start, 0, -1):
+            typed = " ".join(argv[:end])
+            name = self._legacy.get(typed, typed)
+            if name in self.commands:
+                return self.commands[name].load(), typed, argv[end:]
+        raise ValueError(f"Unknown command {argv!r}")

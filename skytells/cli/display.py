@@ -123,23 +123,41 @@ class _LazyFormatters:
 
     formatter_namespace: str
     exit_code: int = 0
+    #: Every column the command can show, when it is known before it runs: a ``-c`` naming none of them is
+    #: then refused first, before the command reports anything else (``whoami -c nope`` when not logged in).
+    known_columns: tuple[str, ...] = ()
 
     def _load_formatter_plugins(self) -> ExtensionManager[Any]:
         return formatters(self.formatter_namespace)
 
     def run(self, parsed_args: argparse.Namespace) -> int:
         self.exit_code = 0
+        if self.known_columns:
+            check_columns(parsed_args.columns, self.known_columns)
         super().run(parsed_args)  # type: ignore[misc]
         return int(self.exit_code)
 
     def produce_output(self, parsed_args: argparse.Namespace, column_names: Any, data: Any) -> int:
-        check_columns(parsed_args.columns, column_names)
+        check_columns(parsed_args.columns, self.known_columns or column_names)
+        column_names, data = self._with_requested(parsed_args.columns, column_names, data)
         # Every display command's cells pass here: typed for json and yaml, words for the others, and no
         # stored or server text reaches a formatter raw.
         machine = parsed_args.formatter in MACHINE_FORMATS
         typed = cells(data, machine=machine, rows=isinstance(self, cliff_lister.Lister))
         return super().produce_output(  # type: ignore[misc,no-any-return]
             parsed_args, displayable(column_names), displayable(typed, shell=parsed_args.formatter == "shell"))
+
+
+    def _with_requested(self, requested: Sequence[str] | None, column_names: Any, data: Any) -> tuple[Any, Any]:
+        """Add the columns ``-c`` asked for that this run has no value for (``whoami -c subject``) as absent."""
+        present = {_column_key(name) for name in column_names}
+        wanted = {_column_key(name) for name in requested or ()}
+        extra = [name for name in self.known_columns if _column_key(name) in wanted - present]
+        if not extra:
+            return column_names, data
+        if isinstance(self, cliff_lister.Lister):
+            return (*column_names, *extra), [(*row, *(None for _ in extra)) for row in data]
+        return (*column_names, *extra), (*data, *(None for _ in extra))
 
 
 class ShowOne(_LazyFormatters, cliff_show.ShowOne, Command):

@@ -45,15 +45,15 @@ def find_group(names: Iterable[str], argv: Sequence[str]) -> list[str]:
 def print_group(app: Any, group: Sequence[str], out: IO[str]) -> None:
     """Print the usage of a group and each of its commands (without the group's words) with its summary."""
     from skytells.cli.command import summaries
+    from skytells.cli.helptext import write_listing
+    from skytells.safety.sanitize import terminal_safe
 
     names = members((name for name, _ in app.command_manager), group)
     entry_points = dict(app.command_manager)
     listing = summaries((name, entry_points[name]) for name in names)
-    words = " ".join(group)
+    words = terminal_safe(" ".join(group), 120)
     out.write(f"usage: {app.NAME} {words} COMMAND [OPTIONS]\n\nCommands:\n")
-    width = max(len(name) - len(words) - 1 for name in names)
-    for name in names:
-        out.write(f"  {name[len(words) + 1:]:<{width}}  {listing[name]}\n")
+    write_listing(out, ((name[len(" ".join(group)) + 1:], listing[name]) for name in names))
     out.write(f"\nRun '{app.NAME} help {words} COMMAND' for the options of one command.\n")
 
 
@@ -83,5 +83,5 @@ def run_group(app: Any, argv: Sequence[str]) -> int | None:
     if nearest:
         app.stderr.write("Did you mean one of these?\n")
         for name in nearest[:5]:
-            app.stderr.write(f"  {words} {name}\n")
+            app.stderr.write(f"  {terminal_safe(f'{words} {name}', 120)}\n")
     return code

@@ -16,14 +16,12 @@ from skytells.errors import UsageError
 
 def print_command_list(app: Any, out: IO[str]) -> None:
     """Print the global options, then every command with its one-line summary."""
-    from skytells.cli.helptext import conform
+    from skytells.cli.helptext import conform, write_listing
 
     conform(app.parser).print_help(out)
     out.write("\nCommands:\n")
     listing = summaries(app.command_manager)
-    width = max((len(name) for name in listing), default=0)
-    for name in sorted(listing):
-        out.write(f"  {name:<{width}}  {listing[name]}\n")
+    write_listing(out, ((name, listing[name]) for name in sorted(listing)))
     out.write(f"\nRun '{app.NAME} help COMMAND' for the options of one command.\n")
 
 
@@ -32,6 +30,10 @@ class HelpCommand(CliffHelpCommand, Command):
 
     def get_parser(self, prog_name: str) -> argparse.ArgumentParser:
         parser = super().get_parser(prog_name)
+        for action in parser._actions:
+            if action.dest == "cmd":  # cliff's lower-case "cmd", "name of the command"
+                action.metavar = "COMMAND"
+                action.help = "The command to show the options of, all its words (auth status)."
         # "skytells login --method NAME --help" arrives as "help login --method NAME": the options after the
         # command name may change its help (a login method's options), so its own parser reads them.
         parser.add_argument("options", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from skytells.cli.command import Command
 from skytells.cli.display import ShowOne
+from skytells.credentials.hints import command_for
 
 if TYPE_CHECKING:
     from skytells.terminal.ui import Terminal
@@ -15,7 +16,7 @@ if TYPE_CHECKING:
 MAX_KEY_LENGTH = 512
 
 
-def _read_key(terminal: Terminal) -> str:
+def _read_key(terminal: Terminal, profile: str | None = None) -> str:
     from skytells.errors import UsageError
 
     key = terminal.read_secret("API key", "Paste your API key")
@@ -23,7 +24,8 @@ def _read_key(terminal: Terminal) -> str:
         raise UsageError("That does not look like an API key (one line, no spaces).")
     if key.startswith(("sk_pat_", "sk_proj_")):
         raise UsageError("That is a personal access token or project key, not an inference API key.",
-                         hint="Use skytells login --token or skytells link - instead.")
+                         hint=f"Use {command_for(profile, 'login', '--token')} or "
+                              f"{command_for(profile, 'link', '-')} instead.")
     return key
 
 
@@ -40,8 +42,8 @@ class ApiKeySet(Command):
         from skytells.net.inference_api import check_api_key
 
         terminal, credentials = self.context.terminal, self.context.credentials
-        key = _read_key(terminal)
-        credentials.stored()  # an unreadable store stops here, before the key is sent anywhere
+        key = _read_key(terminal, credentials.profile)
+        credentials.ensure_writable()  # a store that cannot take the key stops here, before it is sent anywhere
         with terminal.activity("Checking the API key..."):
             check_api_key(key)
         credentials.save_secret("api_key", key, host=settings.inference_url())
@@ -52,6 +54,8 @@ class ApiKeySet(Command):
 class ApiKeyStatus(ShowOne):
     """Show the inference API key in use (masked) and where it comes from"""
 
+    known_columns = ("api_key", "source")
+
     def take_action(self, parsed_args: argparse.Namespace) -> tuple[Sequence[str], Sequence[Any]]:
         from skytells.errors import NotLoggedInError
         from skytells.safety.masking import mask
@@ -60,10 +64,10 @@ class ApiKeyStatus(ShowOne):
         resolved = credentials.resolve("api_key")
         if resolved.value is None:
             profile = credentials.profile
-            where, command = (f" in profile {profile!r}", f"skytells --profile {profile} api-key set") if profile \
-                else ("", "skytells api-key set")
-            raise NotLoggedInError(f"No API key is set{where}.", hint=f"Run {command} (or set SKYTELLS_API_KEY).")
-        return ("api_key", "source"), (mask(resolved.value) or "********", resolved.source)
+            where = f" in profile {profile!r}" if profile else ""
+            raise NotLoggedInError(f"No API key is set{where}.",
+                                   hint=f"Run {command_for(profile, 'api-key', 'set')} (or set SKYTELLS_API_KEY).")
+        return self.known_columns, (mask(resolved.value) or "********", resolved.source)
 
 
 class ApiKeyRemove(Command):

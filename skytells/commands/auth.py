@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING, Any
 
 from skytells.cli.command import Command
 from skytells.cli.display import Lister, Shown
+from skytells.credentials import check_cache
+from skytells.credentials.hints import command_for
 from skytells.credentials.model import iso_time
 from skytells.exitcodes import ExitCode
 
@@ -20,6 +22,8 @@ SEVERITY = (ExitCode.OK, ExitCode.FAILURE, ExitCode.AUTH)
 
 class AuthStatus(Lister):
     """List every profile: server, method, masked token, scopes, expiry and validity"""
+
+    known_columns = ("profile", "default", "server", "method", "source", "token", "scopes", "expires", "status")
 
     def get_parser(self, prog_name: str) -> argparse.ArgumentParser:
         parser = super().get_parser(prog_name)
@@ -36,7 +40,7 @@ class AuthStatus(Lister):
 
         credentials = self.context.credentials
         record = credentials.stored()
-        columns = ("profile", "default", "server", "method", "source", "token", "scopes", "expires", "status")
+        columns = self.known_columns
         rows: list[Sequence[Any]] = []
         env_token = settings.credential_from_env("token")
         if env_token:
@@ -48,7 +52,11 @@ class AuthStatus(Lister):
             if credential is None:
                 continue
             scopes = list(credential.scopes) if credential.scopes else Shown(None, "unknown")
-            if credential.expires_at is not None and now_ms() >= credential.expires_at:
+            if not parsed_args.offline and (refused := self._refused_here(credential)) is not None:
+                # The judgement whoami and auth token make: a token bound to another server is not sent.
+                status = refused
+                self.exit_code = max(self.exit_code, ExitCode.AUTH, key=SEVERITY.index)
+            elif credential.expires_at is not None and now_ms() >= credential.expires_at:
                 # Only really expired tokens: one that is merely due for refresh is still checked.
                 refreshable = bool(credential.refresh_token and credential.issuer and credential.client_id)
                 status = "expired (refreshable)" if refreshable else "expired"
@@ -57,22 +65,34 @@ class AuthStatus(Lister):
             else:
                 status = self._status(credential.token, credential, parsed_args)
             default = name == record.profile_name
-            rows.append((name, Shown(default, "*" if default else ""), credential.host or None,
+            rows.append((name, Shown(default, "*" if default else ""), credentials.server_shown(credential),
                          credential.method, credentials.location, mask(credential.token),
                          scopes, iso_time(credential.expires_at), status))
         if not rows:
-            raise NotLoggedInError("You are not logged in with any profile.", hint="Run skytells login.")
+            raise NotLoggedInError("You are not logged in with any profile.",
+                                   hint=f"Run {command_for(credentials.profile, 'login')}.")
         return columns, rows
+
+    def _refused_here(self, credential: Credential) -> str | None:
+        """Why the stored token is not used in this run (bound to another server), or None."""
+        from skytells.config import settings
+        from skytells.errors import AuthError
+
+        try:
+            self.context.credentials.check_binding(credential)
+        except AuthError:
+            server = self.context.credentials.server_for(credential)
+            return f"not used here (issued for {credential.host}, not {server}; unset {settings.ENV_CONSOLE_URL})"
+        return None
 
     def _status(self, token: str, credential: Credential | None, parsed_args: argparse.Namespace) -> str:
         """The token's status as whoami shows it; the worst status so far decides the exit status."""
-        from skytells.config import settings
         from skytells.errors import SkytellsError
         from skytells.net.console_api import TokenCheck, TokenStatus
 
         if parsed_args.offline:
             return "not checked (--offline)"
-        server = credential.host if credential and credential.host else settings.console_url()
+        server = self.context.credentials.server_for(credential)
         try:
             check = self.context.credentials.check_token(token, credential, self.context.console(server))
         except SkytellsError as error:
@@ -96,13 +116,42 @@ class AuthSwitch(Command):
 
 
 class AuthToken(Command):
-    """Print a valid access token for the profile to stdout (refreshing it first if needed), for scripts"""
+    """Print the profile's access token to stdout once its server accepts it (refreshing it first if needed)"""
+
+    def get_parser(self, prog_name: str) -> argparse.ArgumentParser:
+        parser = super().get_parser(prog_name)
+        parser.add_argument("--no-check", action="store_true",
+                            help="Print the stored token without asking the server whether it is still valid.")
+        parser.epilog = (f"The token is checked as whoami checks it (a server's answer 'valid' is trusted for "
+                         f"{check_cache.MAX_AGE_SECONDS:.0f} s, so scripts can call this often). Exit status: 0 "
+                         "with the token on stdout when it is valid, or when only its expiry can be known (a "
+                         "standard provider without userinfo; a warning says so); 4 when it is invalid, expired or "
+                         "missing, or bound to another server; 1 when it could not be checked (nothing printed; "
+                         "--no-check prints it unchecked).")
+        return parser
 
     def take_action(self, parsed_args: argparse.Namespace) -> int:
+        from skytells.errors import AuthError, NetworkError
+        from skytells.net.console_api import TokenStatus
         from skytells.terminal.streams import write_unredacted
 
-        active = self.context.credentials.active_token()
+        credentials = self.context.credentials
+        active = credentials.active_token()  # bound to its server, refreshed first when due
         refuse_bound(active.credential)
+        if not parsed_args.no_check:
+            server = credentials.server_for(active.credential)
+            check = credentials.check_token(active.token, active.credential, self.context.console(server),
+                                            max_age=check_cache.MAX_AGE_SECONDS)
+            login = command_for(credentials.profile, "login")
+            if check.status is TokenStatus.INVALID:
+                raise AuthError(f"The token is {check.summary}; it is not printed.",
+                                hint=f"Run {login} again." if active.origin == "store"
+                                else "Set SKYTELLS_TOKEN to a valid token.")
+            if check.status is TokenStatus.UNKNOWN:
+                raise NetworkError(f"The token {check.summary}; it is not printed.",
+                                   hint="Try again, or pass --no-check to print it without asking the server.")
+            if check.status is TokenStatus.UNVERIFIED:
+                self.context.terminal.warning(f"The token was {check.summary}.")
         write_unredacted(self.app.stdout, active.token + "\n")  # the token is this command's whole output
         return 0
 

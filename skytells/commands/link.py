@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from skytells.cli.command import Command
+from skytells.credentials.hints import command_for
 
 
 class Link(Command):
@@ -28,10 +29,10 @@ class Link(Command):
         else:
             key = parsed_args.access_key.strip()
         if not looks_like_project_key(key):
-            shown = " (it looks like a personal access token; use skytells login --token)" \
-                if key.startswith("sk_pat_") else ""
+            login = command_for(credentials.profile, "login", "--token")
+            shown = f" (it looks like a personal access token; use {login})" if key.startswith("sk_pat_") else ""
             raise UsageError(f"That is not a project access key{shown}: expected sk_proj_ followed by the key.")
-        credentials.stored()  # an unreadable store stops here, before the key is sent anywhere
+        credentials.ensure_writable()  # a store that cannot take the key stops here, before it is sent anywhere
         server = settings.console_url()
         with terminal.activity("Checking the project access key..."):
             project = self.context.console(server).linked_project(key)

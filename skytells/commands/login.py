@@ -23,7 +23,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import shlex
 import sys
 from collections.abc import Sequence
 from typing import Any, NoReturn
@@ -36,6 +35,7 @@ from skytells.cli.json_errors import error_object
 from skytells.cli_version import __version__
 from skytells.config import settings
 from skytells.config.scopes import DEFAULT_SCOPES, KNOWN_SCOPES, parse_scopes
+from skytells.credentials.hints import command_for
 from skytells.credentials.model import Credential, PendingLogin
 from skytells.errors import AuthError, SkytellsError, UsageError
 from skytells.exitcodes import ExitCode
@@ -247,6 +247,8 @@ class Login(Command):
         steps = Steps.of(parsed_args, loader, non_interactive=self.context.non_interactive)
         try:
             method = loader().build(values)
+            # Nothing is sent (a token checked, a code requested or redeemed) unless the result can be kept.
+            self.context.credentials.ensure_writable()
             run = self.login_run(values, scopes, parsed_args, events=self.emit if steps.json else None)
             if steps.check:
                 return self.check(name, method, run, wait=steps.wait, report=steps.json)
@@ -358,19 +360,14 @@ class Login(Command):
 
     def next_command(self) -> str:
         """The command that finishes a pending login of this profile."""
-        return f"{profile_command(self.context.credentials.profile)} login --check"
+        return command_for(self.context.credentials.profile, "login", "--check")
 
     def name_the_profile(self, error: BaseException) -> None:
         """Make a hint that says ``skytells login`` name the profile in use, so the command it gives works."""
         profile = self.context.credentials.profile
         hint = getattr(error, "hint", None)
         if profile and isinstance(hint, str) and "skytells login" in hint:
-            error.hint = hint.replace("skytells login", f"{profile_command(profile)} login")  # type: ignore[attr-defined]
-
-
-def profile_command(profile: str | None) -> str:
-    """``skytells`` with the options that choose ``profile`` (none for the default), ready to copy."""
-    return f"skytells --profile={shlex.quote(profile)}" if profile else "skytells"
+            error.hint = hint.replace("skytells login", command_for(profile, "login"))  # type: ignore[attr-defined]
 
 
 #: The final event when the person chose to keep the stored token (at a terminal's question): nothing happened.

@@ -6,6 +6,7 @@ import argparse
 from typing import TYPE_CHECKING
 
 from skytells.cli.command import Command
+from skytells.credentials.hints import command_for
 
 if TYPE_CHECKING:
     from skytells.credentials.model import Credential
@@ -28,12 +29,17 @@ class Logout(Command):
         if credential is None:
             terminal.detail(f"Not logged in: there is no stored token in {credentials.where}.")
         else:
+            of_profile = f" of profile {credentials.profile!r}" if credentials.profile else ""
             if not parsed_args.force and not terminal.confirm(
-                f"Log out and remove the stored token ({mask(credential.token)})?",
+                f"Log out{of_profile} and remove the stored token ({mask(credential.token)})?",
                 flag="--force",
+                refusal=f"Not logged out{of_profile}: removing the token needs a yes",
+                refuse_without_terminal="Pass --force to go ahead without the question: "
+                                        f"{command_for(credentials.profile, 'logout', '--force')}.",
             ):
                 terminal.detail("Nothing changed.")
                 return 0
+            credentials.ensure_writable()  # the token is revoked only when its removal can be saved
             revocation = revoke(credential, terminal)
             credentials.remove("token")
             terminal.success(f"Logged out: the token was removed from {credentials.where}.")

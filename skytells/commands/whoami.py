@@ -16,6 +16,10 @@ LOG = logging.getLogger(__name__)
 class WhoAmI(ShowOne):
     """Show the credentials in use and whether the server accepts them"""
 
+    known_columns = ("profile", "token", "token_source", "method", "scopes", "saved_at", "expires_at", "server",
+                     "token_status", "project", "project_key", "project_key_source", "api_key", "api_key_source",
+                     "issuer", "subject", "name", "email")
+
     def get_parser(self, prog_name: str) -> argparse.ArgumentParser:
         parser = super().get_parser(prog_name)
         parser.add_argument("--offline", action="store_true",
@@ -60,7 +64,7 @@ class WhoAmI(ShowOne):
             "saved_at": Shown(None, "unknown") if credential is None or (saved := iso_time(
                 record.facts("token").get("saved_at", record.created_at))) is None else saved,
             "expires_at": iso_time(credential.expires_at) if credential else None,
-            "server": server,
+            "server": credentials.server_shown(credential) if credential else server,
             "token_status": "not checked (--offline)" if token.value else "not logged in",
             "project": Shown(None, "none linked"),
             "project_key": mask(access_key.value) or None,

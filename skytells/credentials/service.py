@@ -21,8 +21,12 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from skytells.config import settings
+from skytells.credentials import check_cache
+from skytells.credentials.hints import command_for
 from skytells.credentials.model import StoredCredentials
 from skytells.errors import AuthError, ExpiredTokenError, NotLoggedInError, UsageError
+
+__all__ = ["CredentialService", "ResolvedCredential", "command_for", "display_path", "no_such_profile", "resolve"]
 
 if TYPE_CHECKING:
     from skytells.credentials.model import Credential, PendingLogin
@@ -64,6 +68,20 @@ def resolve(field_name: str, record: StoredCredentials | Callable[[], StoredCred
     if value:
         return ResolvedCredential(value, "store", display_path(store.location))
     return ResolvedCredential()
+
+
+def no_such_profile(name: str, record: StoredCredentials) -> NotLoggedInError:
+    """The error for a profile that does not exist: the ones that have credentials, and how to create it.
+
+    The same for ``--profile NAME`` (any command) and ``auth switch NAME``: exit 4, reason ``not_logged_in``.
+    """
+    from skytells.safety.sanitize import terminal_safe
+
+    existing = [profile_name for profile_name in record.profile_names()
+                if (profile := record.profile(profile_name)) is not None and not profile.is_empty()]
+    known = f" (profiles: {', '.join(existing)})" if existing else " (no profile has credentials yet)"
+    return NotLoggedInError(f"There is no profile {terminal_safe(name, 64)!r}{known}.",
+                            hint=f"Run {command_for(name, 'login')} to create it.")
 
 
 class CredentialService:
@@ -111,13 +129,10 @@ class CredentialService:
         """
         if not self.profile:
             return NotLoggedInError("You are not logged in.", hint=f"Run skytells login (or set {settings.ENV_TOKEN}).")
-        login = f"skytells --profile {self.profile} login"
+        login = command_for(self.profile, "login")
         record = self.stored()
         if record.profile(self.profile) is None:
-            existing = [name for name in record.profile_names()
-                         if (profile := record.profile(name)) is not None and not profile.is_empty()]
-            known = f" (profiles: {', '.join(existing)})" if existing else " (no profile has credentials yet)"
-            return NotLoggedInError(f"There is no profile {self.profile!r}{known}.", hint=f"Run {login} to create it.")
+            return no_such_profile(self.profile, record)
         return NotLoggedInError(f"You are not logged in (profile {self.profile!r}).",
                          hint=f"Run {login} (or set {settings.ENV_TOKEN}).")
 
@@ -126,6 +141,30 @@ class CredentialService:
         """The console a token talks to: ``SKYTELLS_API_URL`` when set, else where it was issued."""
         return settings.console_url_from_env() or (credential.host if credential and credential.host else None) \
             or settings.console_url()
+
+    @classmethod
+    def server_shown(cls, credential: Credential | None) -> str:
+        """The server a token is used with, as ``whoami`` and ``auth status`` show it.
+
+        A standard provider's token (``login --issuer``) is checked, refreshed
+        and revoked at its issuer: that is its server. Any other is the
+        console's (:meth:`server_for`).
+        """
+        if credential is not None and credential.issuer:
+            return credential.issuer
+        return cls.server_for(credential)
+
+    @classmethod
+    def check_binding(cls, credential: Credential) -> None:
+        """Refuse (AuthError, exit 4) a stored token this run would send to a server other than its own.
+
+        The one judgement ``whoami``, ``auth token`` and ``auth status`` make:
+        with ``SKYTELLS_API_URL`` pointing elsewhere, the token is not used,
+        and the hint names the variable to unset.
+        """
+        from skytells.credentials.tokens import check_bound
+
+        check_bound(credential, cls.server_for(credential))
 
     def active_token(self, *, server: str | None = None, refresh: bool = True) -> ActiveToken:
         """The user token to use: ``SKYTELLS_TOKEN`` first, else the profile's stored one.
@@ -152,7 +191,7 @@ class CredentialService:
             if self.renew is not None and credential.renewal is not None:
                 return tokens.renew_under_lock(self.store, self.profile, credential, self.renew)
             raise ExpiredTokenError("The stored token has expired and cannot be refreshed.",
-                                    hint="Run skytells login again.")
+                                    hint=f"Run {command_for(self.profile, 'login')} again.")
         return tokens.refresh_under_lock(self.store, self.profile, credential)
 
     def renew_token(self, used: ActiveToken) -> ActiveToken | None:
@@ -173,14 +212,30 @@ class CredentialService:
         return tokens.refresh_under_lock(self.store, self.profile, credential)
 
     @staticmethod
-    def check_token(token: str, credential: Credential | None, console: ConsoleClient) -> TokenCheck:
+    def check_token(token: str, credential: Credential | None, console: ConsoleClient, *,
+                    max_age: float = 0.0) -> TokenCheck:
         """Whether ``token`` is good, asked where it lives; every command that shows a status asks here.
 
         A token from a standard provider (``login --issuer``) is unknown to the
         Skytells console: it is checked at its issuer's userinfo endpoint when
         the grant allows it (``openid``), else only its expiry is known.
-        Anything else is checked by ``console``.
+        Anything else is checked by ``console``. Every answer is recorded
+        (``skytells.credentials.check_cache``): with ``max_age`` (``auth
+        token``), a "valid" answer that recent is used without asking again; a
+        token any command found not valid is always asked about again.
         """
+        from skytells.net.console_api import TokenCheck, TokenStatus
+
+        where = credential.issuer if credential is not None and credential.issuer else console.host
+        if max_age > 0 and check_cache.recently_valid(token, where, max_age):
+            return TokenCheck(TokenStatus.VALID, f"checked less than {max_age:.0f} s ago")
+        check = CredentialService._ask_about(token, credential, console)
+        check_cache.remember(token, where, check.status is TokenStatus.VALID)
+        return check
+
+    @staticmethod
+    def _ask_about(token: str, credential: Credential | None, console: ConsoleClient) -> TokenCheck:
+        """The server's answer about ``token`` (see :meth:`check_token`), never from the cache."""
         if credential is None or not credential.issuer:
             return console.check_token(token)
         from skytells.credentials.model import local_time, now_ms
@@ -202,6 +257,19 @@ class CredentialService:
             return TokenCheck(TokenStatus.UNVERIFIED,
                               f"only its expiry is known: {credential.issuer} has no userinfo endpoint")
         return TokenCheck(TokenStatus.VALID, claims=claims)
+
+    def ensure_writable(self) -> None:
+        """Make sure the store can take a change now; call it before sending a credential anywhere.
+
+        A request that spends a credential (a refresh token, a revocation) or
+        shows one to a server (a key or token checked before it is saved) must
+        not happen when its result cannot be kept. This reads the store (one
+        that cannot be read or parsed stops here) and has it prove a write
+        (``CredentialStore.check_writable``: the file store makes, fills and
+        removes a temporary file under its lock). Raises StoreError otherwise.
+        """
+        self.store.load()
+        self.store.check_writable()
 
     def _change_profile(self, change: Callable[[StoredCredentials], Any], *, create: bool) -> Any:
         """Apply ``change`` to the chosen profile under the store's lock; return what it returned."""
@@ -259,13 +327,23 @@ class CredentialService:
         return bool(self._change_profile(lambda target: target.remove_pending_login(only), create=False))
 
     def switch_default(self, name: str) -> None:
-        """Make profile ``name`` the default (its credentials move to the official fields)."""
-        from skytells.safety.sanitize import terminal_safe
+        """Make profile ``name`` the default (its credentials move to the official fields).
+
+        A profile that does not exist is the error ``--profile NAME`` gets too
+        (:func:`no_such_profile`: the profiles that exist, how to create it, exit 4);
+        a name no profile can have is a usage error, as it is for ``--profile``.
+        """
+        from skytells.safety.redaction import shaped_like_credential
+        from skytells.safety.values import valid_profile_name
+
+        if not valid_profile_name(name):
+            raise UsageError("A profile name is 1-64 letters, digits, '-', '_' or '.'.")
+        if shaped_like_credential(name):  # never echoed, never suggested as a profile to create
+            raise UsageError("auth switch was given a credential, not a profile name.")
 
         def change(record: StoredCredentials) -> None:
             if record.profile(name) is None:
-                raise UsageError(f"There is no profile {terminal_safe(name, 64)!r}.",
-                                 hint=f"Profiles: {', '.join(record.profile_names())}.")
+                raise no_such_profile(name, record)
             record.switch_default(name)
 
         self.store.update(change)

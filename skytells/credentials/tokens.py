@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from skytells.config import settings
+from skytells.credentials.hints import command_for
 from skytells.credentials.model import Credential, StoredCredentials, now_ms
 from skytells.credentials.stores.base import CredentialStore
 from skytells.errors import AuthError, ExpiredTokenError, StoreError
@@ -57,7 +58,8 @@ def check_bound(credential: Credential, server: str) -> None:
     if credential.host and not _same_server(credential.host, server):
         raise AuthError(f"The stored token ({mask(credential.token)}) was issued for {credential.host}, "
                         f"not {server}; it is only ever sent to its own server.",
-                        hint=f"Log in to {server} (use --profile to keep both), or unset {settings.ENV_CONSOLE_URL}.")
+                        hint=f"Unset {settings.ENV_CONSOLE_URL} to use it, or log in to {server} with another "
+                             "profile (skytells --profile NAME login).")
 
 
 def oauth_client(credential: Credential) -> OAuthClient:
@@ -94,24 +96,40 @@ def _refreshed(credential: Credential) -> Credential:
 
 
 def refresh_under_lock(store: CredentialStore, profile: str | None, seen: Credential) -> ActiveToken:
-    """Refresh ``profile``'s token under the store's lock, unless another process already did."""
+    """Refresh ``profile``'s token under the store's lock, unless another process already did.
+
+    The refresh token is sent only once the store has shown it can take the
+    result (``check_writable``; the file store also makes its temporary file
+    before the change runs). Should the save fail all the same, the error
+    says whether the stored refresh token was spent and what to do.
+    """
     outcome: dict[str, Credential] = {}
+    store.check_writable()
 
     def change(record: StoredCredentials) -> None:
         target = record.profile(profile)
         current = target.token_credential() if target else None
         if current is None:
             raise AuthError("You were logged out while the token was being refreshed.",
-                            hint="Run skytells login again.")
+                            hint=f"Run {command_for(profile, 'login')} again.")
         if current.token != seen.token and not expires_soon(current):
             outcome["credential"] = current  # another process refreshed first: use its tokens
             return
-        fresh = _refreshed(current)
+        try:
+            fresh = _refreshed(current)
+        except AuthError as refused:  # the same error, with the login of the profile in use
+            raise type(refused)(refused.message, hint=f"Run {command_for(profile, 'login')} again.") from None
         assert target is not None
         target.set_token(fresh)
         outcome["credential"] = fresh
 
-    store.update(change)
+    try:
+        store.update(change)
+    except StoreError as error:
+        fresh = outcome.get("credential")
+        if fresh is None or fresh.token == seen.token:
+            raise
+        raise unsaved_refresh(error, seen, fresh, profile) from None
     credential = outcome["credential"]
     return ActiveToken(credential.token, "store", credential, refreshed=credential.token != seen.token)
 
@@ -135,14 +153,14 @@ def renew_under_lock(store: CredentialStore, profile: str | None, seen: Credenti
         current = target.token_credential() if target else None
         if current is None:
             raise AuthError("You were logged out while the token was being renewed.",
-                            hint="Run skytells login again.")
+                            hint=f"Run {command_for(profile, 'login')} again.")
         if current.token != seen.token and not expires_soon(current):
             outcome["credential"] = current  # another process renewed first: use its token
             return
         fresh = renew(current)
         if fresh is None:
             raise ExpiredTokenError("The stored token has expired and cannot be renewed.",
-                                    hint="Run skytells login again.")
+                                    hint=f"Run {command_for(profile, 'login')} again.")
         assert target is not None
         target.set_token(fresh)
         outcome["credential"] = fresh
@@ -150,3 +168,15 @@ def renew_under_lock(store: CredentialStore, profile: str | None, seen: Credenti
     store.update(change)
     credential = outcome["credential"]
     return ActiveToken(credential.token, "store", credential, refreshed=credential.token != seen.token)
+
+
+def unsaved_refresh(error: StoreError, old: Credential, fresh: Credential, profile: str | None) -> StoreError:
+    """The error for tokens a refresh brought that the store then failed to save: what happened, what to do."""
+    login = command_for(profile, "login")
+    host = fresh.issuer or fresh.host
+    if fresh.refresh_token and fresh.refresh_token != old.refresh_token:
+        return StoreError(f"{host} issued new tokens, but they could not be saved ({error.message.rstrip('.')}); "
+                          "the stored refresh token was spent and no longer works.",
+                          hint=f"Make the store writable again, then run {login}.")
+    return StoreError(f"{host} issued a new access token, but it could not be saved ({error.message.rstrip('.')}); "
+                      "the stored refresh token still works.", hint="Try again once the store can be written.")

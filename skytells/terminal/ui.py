@@ -147,19 +147,23 @@ class Terminal:
             raise UsageError("Nothing entered.")
         return registered(answer)
 
-    def confirm(self, question: str, *, flag: str | None = None, refuse_without_terminal: str | None = None) -> bool:
+    def confirm(self, question: str, *, flag: str | None = None, refuse_without_terminal: str | None = None,
+                refusal: str | None = None) -> bool:
         """Ask a yes/no question (default no); the end of input (Ctrl-D) is a no.
 
         ``flag`` is the option that answers yes without asking (``--force``):
         without a terminal, or in a non-interactive run, the question is not
         asked and NonInteractiveError (a UsageError, exit 2) says to pass it.
         ``refuse_without_terminal``, a whole hint, replaces the one built from
-        ``flag`` (kept for plugins that pass it).
+        ``flag`` (kept for plugins that pass it). ``refusal`` is the error's
+        message then, saying what was not done (``Not logged out``); without
+        it the question itself is quoted.
         """
         if not self.can_prompt:
             why = "this run is non-interactive" if self.non_interactive else "cannot ask without a terminal"
             hint = refuse_without_terminal or (f"Pass {flag} to go ahead without the question." if flag else None)
-            raise NonInteractiveError(f"{question.rstrip('?')}: {why}.", hint=hint)
+            message = f"{refusal.rstrip('.')} ({why})." if refusal else f"{question.rstrip('?')}: {why}."
+            raise NonInteractiveError(message, hint=hint)
         self.stderr.write(f"{question} [y/N] ")
         self.stderr.flush()
         try:

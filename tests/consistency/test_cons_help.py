@@ -21,17 +21,25 @@ FORMS = {"alone": (), "--help": ("--help",), "-h": ("-h",)}
 WIDE = {"COLUMNS": "1000"}  # argparse wraps nothing: one option per line
 
 
+def group_listing(stdout: str) -> dict[str, str]:
+    """The "Commands:" section: name -> summary (a summary wrapped onto more lines, joined again)."""
+    section = stdout.split("\nCommands:\n", 1)[1].split("\n\n", 1)[0]
+    rows: dict[str, str] = {}
+    name = ""
+    for line in section.splitlines():
+        found = re.match(r"  (\S+(?: \S+)*?)  +(.*)", line)
+        if found is None:  # the summary goes on, under its column
+            rows[name] += " " + line.strip()
+            continue
+        name, rows[name] = found.groups()
+    return rows
+
+
 def command_list(world) -> dict[str, str]:
     """``skytells help``'s commands: name -> summary."""
     result = world.run("help")
     assert result.code == 0, result
-    section = result.stdout.split("\nCommands:\n", 1)[1].split("\n\n", 1)[0]
-    return dict(re.match(r"  (\S+(?: \S+)*?)  +(.*)", line).groups() for line in section.splitlines())
-
-
-def group_listing(stdout: str) -> dict[str, str]:
-    section = stdout.split("\nCommands:\n", 1)[1].split("\n\n", 1)[0]
-    return dict(re.match(r"  (\S+(?: \S+)*?)  +(.*)", line).groups() for line in section.splitlines())
+    return group_listing(result.stdout)
 
 
 @pytest.mark.parametrize("form", FORMS.values(), ids=FORMS.keys())

@@ -168,8 +168,8 @@ def test_two_profiles_pending_at_once(e2e):
     sandbox = e2e.start_sandbox()
     work = _request(e2e, "--profile", "work")
     home = _request(e2e, "--profile", "home")
-    assert work["next"] == "skytells --profile=work login --check"
-    assert home["next"] == "skytells --profile=home login --check"
+    assert work["next"] == "skytells --profile work login --check"
+    assert home["next"] == "skytells --profile home login --check"
     assert _pending(e2e, "work")["user_code"] == work["user_code"]
     assert _pending(e2e, "home")["user_code"] == home["user_code"]
 

@@ -20,8 +20,12 @@ def _command_list(stdout: str) -> dict[str, str]:
     section = stdout.split("\nCommands:\n", 1)[1].split("\n\n", 1)[0]
     listed = {}
     names = sorted(_installed_commands(), key=len, reverse=True)
+    name = ""
     for line in section.splitlines():
         assert line.startswith("  "), line
+        if line.startswith("   "):  # a long description goes on under its column
+            listed[name] += " " + line.strip()
+            continue
         name = next(n for n in names if line[2:].startswith(n + " "))
         listed[name] = line[2 + len(name):].strip()
     return listed

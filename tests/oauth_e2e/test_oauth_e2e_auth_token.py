@@ -6,7 +6,7 @@ import pytest
 
 
 def test_auth_token_prints_exactly_one_valid_token(oauth_world):
-    sandbox = oauth_world.start_sandbox()
+    sandbox = oauth_world.start_sandbox(oidc=True)  # with userinfo the token is checked: no "not checked" warning
     oauth_world.login(sandbox)
 
     result = oauth_world.run("auth", "token")

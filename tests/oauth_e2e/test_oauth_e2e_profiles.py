@@ -108,8 +108,9 @@ def test_auth_switch_to_an_unknown_profile_changes_nothing(oauth_world, oauth_th
 
     result = oauth_world.run("auth", "switch", "nope")
 
-    assert result.code == 2, str(result)
+    assert result.code == 4, str(result)  # as for --profile nope: there is no such profile, log in to create it
     assert "no profile 'nope'" in result.stderr and "work" in result.stderr
+    assert "Run skytells --profile nope login to create it." in result.stderr
     assert oauth_world.credentials_path.read_bytes() == before
 
 

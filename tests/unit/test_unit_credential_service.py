@@ -12,7 +12,7 @@ from skytells.config import settings
 from skytells.credentials.model import Credential, StoredCredentials
 from skytells.credentials.service import CredentialService, resolve
 from skytells.credentials.stores.base import CredentialStore
-from skytells.errors import AuthError, UsageError
+from skytells.errors import AuthError, NotLoggedInError, UsageError
 
 TOKEN = "sk_pat_" + "2e" * 32
 OTHER = "sk_pat_" + "7c" * 32
@@ -125,9 +125,10 @@ def test_a_stored_token_is_only_sent_to_its_own_server() -> None:
 def test_switching_to_a_missing_profile_names_the_existing_ones() -> None:
     store = MemoryStore()
     CredentialService(store, "work").save_secret("api_key", VALUES["api_key"])
-    with pytest.raises(UsageError, match="no profile 'nope'") as error:
+    with pytest.raises(NotLoggedInError, match="no profile 'nope'") as error:
         CredentialService(store, None).switch_default("nope")
-    assert "work" in error.value.hint
+    assert "(profiles: work)" in error.value.message  # as --profile nope says it, exit 4
+    assert error.value.hint == "Run skytells --profile nope login to create it."
 
 
 def test_every_change_is_one_update_under_the_lock() -> None:

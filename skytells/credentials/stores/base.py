@@ -52,3 +52,16 @@ class CredentialStore(abc.ABC):
         updates from other processes are not lost, and a failure at any point
         leaves the previous credentials intact. Returns what was saved.
         """
+
+    def check_writable(self) -> None:
+        """Raise :class:`skytells.errors.StoreError` when a change could not be saved now.
+
+        Commands call it (through ``CredentialService.ensure_writable``) before
+        a request that spends or reveals a credential, so that nothing is sent
+        whose result the store cannot take: a full disk, a read-only or
+        missing directory. The default does nothing, so a store written
+        before this method existed keeps working; it then finds out in
+        ``update``. A store that can tell should prove a write, under the same
+        lock ``update`` takes, and leave nothing behind.
+        """
+        return None

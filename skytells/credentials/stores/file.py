@@ -19,6 +19,7 @@ import stat
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import BinaryIO
 
 from skytells.config import settings
 from skytells.credentials.model import StoredCredentials
@@ -30,6 +31,8 @@ from skytells.safety import safe_files
 FILE_NAME = "credentials.json"
 LOCK_NAME = ".credentials.lock"
 LOCK_TIMEOUT_SECONDS = 15.0
+#: Blank bytes reserved beyond the current document, for the change to grow it (a refreshed token, a new key).
+RESERVE_MARGIN = 4096
 
 
 def _describe(error: OSError) -> str:
@@ -45,6 +48,8 @@ class FileStore(CredentialStore):
     def __init__(self, directory: Path | None = None) -> None:
         self.directory = directory if directory is not None else settings.config_dir()
         self.path = self.directory / FILE_NAME
+        #: The temporary file of the save under way (inside :meth:`_reserved`), and its handle.
+        self._temporary: tuple[Path, BinaryIO] | None = None
 
     @property
     def location(self) -> str:
@@ -62,13 +67,36 @@ class FileStore(CredentialStore):
         return parse_document(text, str(self.path))
 
     def update(self, change: Callable[[StoredCredentials], None]) -> StoredCredentials:
+        """Apply ``change`` under the lock and save atomically.
+
+        The temporary file is made, and space for the document reserved in
+        it, before ``change`` runs: a change that spends something (a refresh
+        sends the refresh token) runs only when the disk has taken the write.
+        """
         self._ensure_directory()
         with self._locked():
             self._remove_stale_temporaries()
             record = self.load()
-            change(record)
-            self._write(record)
+            self._refuse_unsafe_target()
+            with self._reserved(len(render_document(record).encode("utf-8"))):
+                change(record)
+                self._write(record)
         return record
+
+    def check_writable(self) -> None:
+        """Prove that a save would succeed now: under the lock, make, fill and remove a temporary file.
+
+        The directory is made if needed; a file that does not parse, a symbolic
+        link or another user's file at the path, a read-only or full disk and
+        a directory without write permission all raise StoreError here.
+        """
+        self._ensure_directory()
+        with self._locked():
+            self._remove_stale_temporaries()
+            record = self.load()
+            self._refuse_unsafe_target()
+            with self._reserved(len(render_document(record).encode("utf-8"))) as (_path, handle):
+                handle.close()
 
     # -- internals -------------------------------------------------------
 
@@ -91,6 +119,9 @@ class FileStore(CredentialStore):
         directory = self.directory
         try:
             info = os.lstat(directory)
+        except NotADirectoryError:  # a parent is a file (SKYTELLS_CONFIG_DIR=/dev/null/skytells)
+            raise StoreError(f"Could not create {directory}: a parent is not a directory.",
+                             hint=f"Set {settings.ENV_CONFIG_DIR} to a directory.") from None
         except FileNotFoundError:
             try:
                 # Missing parents too are made 0700 (as the XDG base directory spec asks), whatever the umask.
@@ -136,9 +167,14 @@ class FileStore(CredentialStore):
         finally:
             os.close(fd)  # closing releases the lock, also when the process dies
 
-    def _write(self, record: StoredCredentials) -> None:
-        self._refuse_unsafe_target()
-        data = render_document(record).encode("utf-8")
+    @contextlib.contextmanager
+    def _reserved(self, size: int) -> Iterator[tuple[Path, BinaryIO]]:
+        """A new temporary file (0600, never through a link) holding ``size`` + a margin of blank bytes.
+
+        What the disk refuses (no space, a read-only file system, no write
+        permission) is refused here, before the caller's change runs. The file
+        is removed on the way out unless :meth:`_commit` renamed it into place.
+        """
         temporary = self.directory / f".{FILE_NAME}.{secrets.token_hex(6)}.tmp"
         flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
         try:
@@ -147,17 +183,39 @@ class FileStore(CredentialStore):
             raise StoreError(f"Could not save credentials in {self.directory}: {_describe(error)}.") from None
         try:
             with os.fdopen(fd, "wb") as handle:
-                handle.write(data)
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.replace(temporary, self.path)
-        except BaseException as error:
+                try:
+                    handle.write(b" " * (size + RESERVE_MARGIN))
+                    handle.flush()
+                except OSError as error:
+                    raise StoreError(f"Could not save credentials to {self.path}: {_describe(error)}; "
+                                     "the previous file is unchanged.") from None
+                self._temporary = (temporary, handle)
+                yield temporary, handle
+        finally:
+            self._temporary = None
             with contextlib.suppress(OSError):
-                os.unlink(temporary)
-            if isinstance(error, OSError):
-                raise StoreError(f"Could not save credentials to {self.path}: {_describe(error)}; "
-                                 "the previous file is unchanged.") from None
-            raise
+                os.unlink(temporary)  # gone already when it was renamed into place
+
+    def _write(self, record: StoredCredentials) -> None:
+        """Save ``record`` through the temporary file :meth:`_reserved` made (the one seam for a failing write)."""
+        assert self._temporary is not None, "_write runs inside _reserved"
+        self._commit(self._temporary, render_document(record).encode("utf-8"))
+
+    def _commit(self, temporary: tuple[Path, BinaryIO], data: bytes) -> None:
+        """Write ``data`` over the reserved space, fsync, and rename the temporary file over the credentials."""
+        path, handle = temporary
+        self._refuse_unsafe_target()  # the change may have taken a while: look again just before the rename
+        try:
+            handle.seek(0)
+            handle.write(data)
+            handle.truncate()
+            handle.flush()
+            os.fsync(handle.fileno())
+            handle.close()
+            os.replace(path, self.path)
+        except OSError as error:
+            raise StoreError(f"Could not save credentials to {self.path}: {_describe(error)}; "
+                             "the previous file is unchanged.") from None
         self._sync_directory()
 
     def _refuse_unsafe_target(self) -> None:

@@ -41,6 +41,10 @@ class RegisteringStore(CredentialStore):
         REDACTOR.register_stored(saved)
         return saved
 
+    def check_writable(self) -> None:
+        """Whether ``inner`` can take a change now (its own check; the base class's does nothing)."""
+        self.inner.check_writable()
+
     def __getattr__(self, name: str) -> Any:
         """What else the store offers (a file store's ``path``), as it offers it."""
         return getattr(self.inner, name)
