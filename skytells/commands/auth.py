@@ -8,8 +8,13 @@ from typing import TYPE_CHECKING, Any
 
 from skytells.cli.command import Command
 from skytells.cli.display import Lister, Shown
-from skytells.credentials.model import iso_time
+from skytells.config import settings
+from skytells.credentials.model import iso_time, now_ms
+from skytells.errors import NotLoggedInError, SkytellsError
 from skytells.exitcodes import ExitCode
+from skytells.net.checks import TokenCheck, TokenStatus
+from skytells.safety.masking import mask
+from skytells.terminal.streams import write_unredacted
 
 if TYPE_CHECKING:
     from skytells.credentials.model import Credential
@@ -29,11 +34,6 @@ class AuthStatus(Lister):
         return parser
 
     def take_action(self, parsed_args: argparse.Namespace) -> tuple[Sequence[str], list[Sequence[Any]]]:
-        from skytells.config import settings
-        from skytells.credentials.model import now_ms
-        from skytells.errors import NotLoggedInError
-        from skytells.safety.masking import mask
-
         credentials = self.context.credentials
         record = credentials.stored()
         columns = ("profile", "default", "server", "method", "source", "token", "scopes", "expires", "status")
@@ -66,10 +66,6 @@ class AuthStatus(Lister):
 
     def _status(self, token: str, credential: Credential | None, parsed_args: argparse.Namespace) -> str:
         """The token's status as whoami shows it; the worst status so far decides the exit status."""
-        from skytells.config import settings
-        from skytells.errors import SkytellsError
-        from skytells.net.console_api import TokenCheck, TokenStatus
-
         if parsed_args.offline:
             return "not checked (--offline)"
         server = credential.host if credential and credential.host else settings.console_url()
@@ -99,8 +95,6 @@ class AuthToken(Command):
     """Print a valid access token for the profile to stdout (refreshing it first if needed), for scripts"""
 
     def take_action(self, parsed_args: argparse.Namespace) -> int:
-        from skytells.terminal.streams import write_unredacted
-
         active = self.context.credentials.active_token()
         write_unredacted(self.app.stdout, active.token + "\n")  # the token is this command's whole output
         return 0

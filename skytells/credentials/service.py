@@ -21,14 +21,17 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from skytells.config import settings
-from skytells.credentials.model import StoredCredentials
-from skytells.errors import AuthError, ExpiredTokenError, NotLoggedInError, UsageError
+from skytells.credentials import tokens
+from skytells.credentials.model import StoredCredentials, local_time, now_ms
+from skytells.errors import AuthError, ExpiredTokenError, NotLoggedInError, SkytellsError, UsageError
+from skytells.net.checks import TokenCheck, TokenStatus
+from skytells.safety.sanitize import terminal_safe
 
 if TYPE_CHECKING:
     from skytells.credentials.model import Credential, PendingLogin
     from skytells.credentials.stores.base import CredentialStore
     from skytells.credentials.tokens import ActiveToken
-    from skytells.net.console_api import ConsoleClient, TokenCheck
+    from skytells.net.console_api import ConsoleClient
 
 
 def display_path(path: str) -> str:
@@ -133,8 +136,6 @@ class CredentialService:
         lock, when it has expired or is about to and a refresh token is at hand.
         Raises AuthError when there is no usable token.
         """
-        from skytells.credentials import tokens
-
         resolved = self.resolve("token")
         if resolved.origin == "env":
             assert resolved.value is not None
@@ -161,17 +162,12 @@ class CredentialService:
         """
         if credential is None or not credential.issuer:
             return console.check_token(token)
-        from skytells.credentials.model import local_time, now_ms
-        from skytells.credentials.tokens import oauth_client
-        from skytells.errors import SkytellsError
-        from skytells.net.console_api import TokenCheck, TokenStatus
-
         if credential.expires_at is not None and now_ms() >= credential.expires_at:
             return TokenCheck(TokenStatus.INVALID, f"expired {local_time(credential.expires_at)}")
         if "openid" not in (credential.scopes or ()):
             return TokenCheck(TokenStatus.UNVERIFIED, "only its expiry is known: the grant has no openid scope")
         try:
-            claims = oauth_client(credential).userinfo(token)
+            claims = tokens.oauth_client(credential).userinfo(token)
         except AuthError as error:
             return TokenCheck(TokenStatus.INVALID, error.message)
         except SkytellsError as error:
@@ -238,8 +234,6 @@ class CredentialService:
 
     def switch_default(self, name: str) -> None:
         """Make profile ``name`` the default (its credentials move to the official fields)."""
-        from skytells.safety.sanitize import terminal_safe
-
         def change(record: StoredCredentials) -> None:
             if record.profile(name) is None:
                 raise UsageError(f"There is no profile {terminal_safe(name, 64)!r}.",

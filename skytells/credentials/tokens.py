@@ -60,7 +60,10 @@ def check_bound(credential: Credential, server: str) -> None:
 
 def oauth_client(credential: Credential) -> OAuthClient:
     """A client of the authorization server that issued ``credential``."""
-    from skytells.net.protocol.oauth import OAuthClient, discover
+    # requests and the protocol modules, only to refresh, revoke or check a standard provider's token: at the
+    # top, whoami --offline and auth token (a token that has not expired) would load them too (requests alone
+    # costs about what python -c "import cliff.app" does).
+    from skytells.net.protocol.oauth import OAuthClient, discover  # noqa: PLC0415
 
     assert credential.issuer and credential.client_id
     return OAuthClient(discover(credential.issuer), credential.client_id)

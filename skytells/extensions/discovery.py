@@ -46,8 +46,12 @@ import re
 import sys
 import time
 from dataclasses import dataclass
+from importlib import metadata
 from importlib.metadata import EntryPoint
 from typing import Any
+
+from skytells.config import settings
+from skytells.safety.sanitize import terminal_safe
 
 COMMANDS = "skytells.commands"
 AUTHENTICATORS = "skytells.authenticators"
@@ -165,8 +169,6 @@ def _environment_key() -> str:
 
 
 def _cache_path(file_name: str) -> str:
-    from skytells.config import settings
-
     return os.path.join(settings.cache_dir(), file_name)
 
 
@@ -213,8 +215,6 @@ def write_slot(file_name: str, value: Any) -> None:
 
 def _scan() -> Groups:
     """Every indexed entry point with its distribution's name and version, from the installed metadata."""
-    from importlib import metadata
-
     installed = metadata.entry_points()
     groups: Groups = {}
     about: dict[int, list[str]] = {}
@@ -284,8 +284,6 @@ def entry_points(group: str) -> list[EntryPoint]:
 
 
 def _distribution(name: str, version: str) -> Distribution | None:
-    from skytells.safety.sanitize import terminal_safe
-
     return Distribution(terminal_safe(name, 100), terminal_safe(version, 40)) if name else None
 
 
