@@ -18,7 +18,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from skytells.config import settings
 from skytells.credentials import tokens
@@ -26,6 +26,9 @@ from skytells.credentials.model import StoredCredentials, local_time, now_ms
 from skytells.errors import AuthError, ExpiredTokenError, NotLoggedInError, SkytellsError, UsageError
 from skytells.net.checks import TokenCheck, TokenStatus
 from skytells.safety.sanitize import terminal_safe
+
+#: What a change to a profile returns.
+Outcome = TypeVar("Outcome")
 
 if TYPE_CHECKING:
     from skytells.credentials.model import Credential, PendingLogin
@@ -177,9 +180,10 @@ class CredentialService:
                               f"only its expiry is known: {credential.issuer} has no userinfo endpoint")
         return TokenCheck(TokenStatus.VALID, claims=claims)
 
-    def _change_profile(self, change: Callable[[StoredCredentials], Any], *, create: bool) -> Any:
-        """Apply ``change`` to the chosen profile under the store's lock; return what it returned."""
-        outcome: list[Any] = []
+    def _change_profile(self, change: Callable[[StoredCredentials], Outcome], *, create: bool) -> Outcome | None:
+        """Apply ``change`` to the chosen profile under the store's lock; return what it returned (None: no
+        such profile)."""
+        outcome: list[Outcome | None] = []
 
         def apply(record: StoredCredentials) -> None:
             target = record.profile(self.profile, create=create)

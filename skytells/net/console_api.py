@@ -10,7 +10,7 @@ secrets never reach a message.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from skytells.errors import AuthError, NetworkError
 from skytells.net.checks import TokenCheck, TokenStatus
@@ -68,7 +68,7 @@ class ConsoleClient(DeviceGrantClientBase):
             return TokenCheck(TokenStatus.VALID, "lacks projects.read")
         return TokenCheck(TokenStatus.UNKNOWN, f"{self.host} answered {response.describe()}")
 
-    def linked_project(self, access_key: str) -> dict[str, Any]:
+    def linked_project(self, access_key: str) -> dict[str, str]:
         """The project a project access key belongs to (``GET /api/v1/cli/project``).
 
         Raises AuthError when the key is refused, NetworkError/ServerError when

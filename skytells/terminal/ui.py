@@ -17,7 +17,7 @@ import io
 import os
 import sys
 from collections.abc import Callable, Iterator
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING
 
 from skytells.errors import CancelledError, NonInteractiveError, UsageError
 from skytells.safety.redaction import registered
@@ -35,7 +35,7 @@ if TYPE_CHECKING:
 MAX_INPUT_LINE = 8192
 
 
-def _is_tty(stream: IO[Any]) -> bool:
+def _is_tty(stream: IO[str]) -> bool:
     try:
         return stream.isatty()
     except (AttributeError, ValueError):
@@ -108,7 +108,7 @@ class Terminal:
 
     def _animated(self) -> Animation:
         if self._animation is None:
-            # rich, only on a terminal to animate: at the top it would add about 32 ms to every start-up.
+            # Only on a terminal to animate: rich takes a third as long to import as cliff.app (0.34x).
             from skytells.terminal.animation import Animation  # noqa: PLC0415
 
             self._animation = Animation(self.stderr)
