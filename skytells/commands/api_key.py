@@ -37,7 +37,7 @@ class ApiKeySet(Command):
                "it is saved.")  # type: ignore[assignment]  # cliff declares it None, and reads a string
 
     def take_action(self, parsed_args: argparse.Namespace) -> int:
-        # requests, only for the one subcommand that goes online (api-key status and rm stay local and fast).
+        # requests (as long to import as cliff.app), only for the subcommand that goes online, not status or rm.
         from skytells.net.inference_api import check_api_key  # noqa: PLC0415
 
         terminal, credentials = self.context.terminal, self.context.credentials
