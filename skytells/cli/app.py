@@ -22,7 +22,7 @@ from skytells.cli.argument_errors import MaskingParser, UsageExit, guard, shown
 from skytells.cli.command import instantiate
 from skytells.cli.command_manager import LazyCommandManager
 from skytells.cli.context import Context
-from skytells.cli.groups import close_matches, run_group
+from skytells.cli.groups import close_matches, refuse, run_group
 from skytells.cli.help import print_command_list
 from skytells.cli.json_errors import ErrorReport, wanted
 from skytells.cli_version import __version__
@@ -153,16 +153,11 @@ class SkytellsApp(App):
 
     def print_help_if_requested(self) -> None:
         if self.deferred_help and self.options.deferred_help:
-            self.print_command_list()
-            raise SystemExit(ExitCode.OK)
-
-    def print_command_list(self) -> None:
-        """Print the global help and every command's summary to stdout."""
-        print_command_list(self, self.stdout)
+            self.interact()
 
     def interact(self) -> None:
-        """No interactive shell: with no command, show the help."""
-        self.print_command_list()
+        """No interactive shell: with no command (or --help alone), show the global help and every command."""
+        print_command_list(self, self.stdout)
         raise SystemExit(ExitCode.OK)
 
     def run_subcommand(self, argv: list[str]) -> int:
@@ -211,13 +206,8 @@ class SkytellsApp(App):
 
     def _unknown_command(self, argv: list[str]) -> int:
         word = terminal_safe(shown(argv[0]), 60)
-        code = self.refuse(UsageError(f"'{word}' is not a {self.NAME} command. See '{self.NAME} help'."))
-        matches = self.get_fuzzy_matches(argv[0]) if not argv[0].startswith("-") else []
-        if matches:
-            self.stderr.write("Did you mean one of these?\n")
-            for match in matches[:5]:
-                self.stderr.write(f"  {match}\n")
-        return code
+        return refuse(self, f"'{word}' is not a {self.NAME} command. See '{self.NAME} help'.",
+                      self.get_fuzzy_matches(argv[0]) if not argv[0].startswith("-") else [])
 
     def clean_up(self, cmd: Command, result: int, err: BaseException | None) -> None:
         if err is not None:  # None after a usage error: the parser recorded it

@@ -33,6 +33,16 @@ def close_matches(word: str, candidates: Sequence[str]) -> list[str]:
     return difflib.get_close_matches(word, candidates, n=3, cutoff=0.6)
 
 
+def refuse(app: Any, message: str, suggestions: Sequence[str]) -> int:
+    """Refuse a command line (``app.refuse``: a usage error) and list up to five ``suggestions``; the exit code."""
+    code = int(app.refuse(UsageError(message)))
+    if suggestions:
+        app.stderr.write("Did you mean one of these?\n")
+        for suggestion in suggestions[:5]:
+            app.stderr.write(f"  {suggestion}\n")
+    return code
+
+
 def members(names: Iterable[str], group: Sequence[str]) -> list[str]:
     """The command names (space-separated words) that start with the words of ``group``, sorted."""
     prefix = " ".join(group) + " "
@@ -81,11 +91,7 @@ def run_group(app: Any, argv: Sequence[str]) -> int | None:
     if rest[0].startswith("-"):
         return int(app.refuse(UsageError(f"'{app.NAME} {words}' needs a command before {typed}. "
                                          f"See '{app.NAME} {words}'.")))
-    code = int(app.refuse(UsageError(f"'{typed}' is not a '{app.NAME} {words}' command. See '{app.NAME} {words}'.")))
     following = [name[len(words) + 1:] for name in members(names, group)]
     nearest = [name for name in following if name.startswith(rest[0])] or close_matches(rest[0], following)
-    if nearest:
-        app.stderr.write("Did you mean one of these?\n")
-        for name in nearest[:5]:
-            app.stderr.write(f"  {words} {name}\n")
-    return code
+    return refuse(app, f"'{typed}' is not a '{app.NAME} {words}' command. See '{app.NAME} {words}'.",
+                  [f"{words} {name}" for name in nearest])
