@@ -210,7 +210,7 @@ class SkytellsApp(App):
                       self.get_fuzzy_matches(argv[0]) if not argv[0].startswith("-") else [])
 
     def clean_up(self, cmd: Command, result: int, err: BaseException | None) -> None:
-        if err is not None:  # None after a usage error: the parser recorded it
+        if err is not None:  # None after a usage error: run() records the parser's UsageExit
             self.error_report.record(err)
         if isinstance(err, KeyboardInterrupt):
             self.stderr.write("\nInterrupted.\n")

@@ -31,6 +31,9 @@ stevedore's cache is not used: its key packs each modification time into a
 other entry points within that window serves the old ones, and it globs every
 ``entry_points.txt`` on ``sys.path`` on each run.
 
+Its records are named tuples rather than dataclasses: a dataclass takes several times as long to
+create, and this module is imported on every start-up.
+
 Cache files hold one slot per environment (interpreter and ``sys.path``), the
 ``MAX_SLOTS`` most recently written, so that several installations sharing a
 cache directory do not evict each other and the files stay bounded.
@@ -45,10 +48,9 @@ import os
 import re
 import sys
 import time
-from dataclasses import dataclass
 from importlib import metadata
 from importlib.metadata import EntryPoint
-from typing import Any
+from typing import Any, NamedTuple
 
 from skytells.config import settings
 from skytells.safety.sanitize import terminal_safe
@@ -58,8 +60,7 @@ AUTHENTICATORS = "skytells.authenticators"
 CREDENTIAL_STORES = "skytells.credential_stores"
 
 
-@dataclass(frozen=True)
-class Group:
+class Group(NamedTuple):
     """An entry-point group of plugins: how messages call its members, and what they must be."""
 
     name: str
@@ -97,8 +98,7 @@ Stamp = list[Any]
 Groups = dict[str, list[list[str]]]
 
 
-@dataclass(frozen=True)
-class Distribution:
+class Distribution(NamedTuple):
     """The installed distribution that provides an entry point (both fields safe for a terminal)."""
 
     name: str
@@ -110,8 +110,7 @@ class Distribution:
         return re.sub(r"[-_.]+", "-", self.name).lower()
 
 
-@dataclass
-class _Index:
+class _Index(NamedTuple):
     groups: Groups
     path_stamps: list[Stamp]
 

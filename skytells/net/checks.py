@@ -2,14 +2,16 @@
 
 Apart from the clients (``skytells.net.console_api``, ``skytells.net.protocol.oauth``)
 because showing a status needs no network: ``skytells.credentials.service`` and the
-commands import this module on every start-up, and the clients only online.
+commands import this module on every start-up, and the clients only online. For the same
+reason :class:`TokenCheck` is a named tuple: a dataclass takes several times as long to create.
 """
 
 from __future__ import annotations
 
 import enum
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import NamedTuple
 
 from skytells.exitcodes import ExitCode
 
@@ -29,14 +31,13 @@ class TokenStatus(enum.Enum):
         return {TokenStatus.INVALID: ExitCode.AUTH, TokenStatus.UNKNOWN: ExitCode.FAILURE}.get(self, ExitCode.OK)
 
 
-@dataclass(frozen=True)
-class TokenCheck:
+class TokenCheck(NamedTuple):
     """The answer to "is this token good?", with a caveat or a reason when it is not simply valid."""
 
     status: TokenStatus
     detail: str = ""
     #: Extra facts learnt on the way (the OpenID Connect userinfo claims, for a standard provider's token).
-    claims: Mapping[str, str] = field(default_factory=dict)
+    claims: Mapping[str, str] = MappingProxyType({})
 
     @property
     def summary(self) -> str:
