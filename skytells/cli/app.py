@@ -2,7 +2,8 @@
 
 Every failure of a run is recorded in the run's :class:`~skytells.cli.json_errors.ErrorReport`
 where it is reported: a command's exception (``clean_up``), an argparse usage error (the
-parsers' ``error``), a word that is not a command and the app's own refusals (``refuse``).
+:class:`~skytells.cli.argument_errors.UsageExit` of a parser, in ``run``), a word that is not
+a command and the app's own refusals (``refuse``).
 ``skytells.main`` writes it as one JSON object on stdout at the end when the command line
 asked for JSON.
 """
@@ -14,16 +15,24 @@ import logging
 from typing import Any
 
 from cliff.app import App
+from cliff.command import Command
+from cliff.help import HelpExit
 
-from skytells.cli.argument_errors import guard, shown
+from skytells.cli.argument_errors import MaskingParser, UsageExit, guard, shown
+from skytells.cli.command import instantiate
 from skytells.cli.command_manager import LazyCommandManager
 from skytells.cli.context import Context
+from skytells.cli.groups import close_matches, refuse, run_group
+from skytells.cli.help import print_command_list
 from skytells.cli.json_errors import ErrorReport, wanted
 from skytells.cli_version import __version__
+from skytells.config import settings
 from skytells.errors import SkytellsError, UsageError
 from skytells.exitcodes import ExitCode
 from skytells.safety import redaction
 from skytells.safety.sanitize import terminal_safe
+from skytells.safety.values import valid_profile_name
+from skytells.terminal.streams import RedactingStream
 
 DESCRIPTION = "Sign in to Skytells and manage the credentials of this machine."
 #: The longest error or warning message shown (longer ones end with an ellipsis).
@@ -102,27 +111,16 @@ class SkytellsApp(App):
 
     def __init__(self) -> None:
         super().__init__(DESCRIPTION, __version__, LazyCommandManager(), deferred_help=True)
-        from importlib.metadata import EntryPoint
-
-        from skytells.cli.help import HelpCommand
-        from skytells.extensions.discovery import COMMANDS
-        from skytells.extensions.plugins import CommandEntryPoint
-
-        self.command_manager.add_command("help", HelpCommand)
-        # Our completion script replaces cliff's; imported only when "complete" runs.
-        self.command_manager.commands["complete"] = CommandEntryPoint(  # type: ignore[assignment]
-            EntryPoint("complete", "skytells.cli.completion:CompleteCommand", COMMANDS))
-        self._last_error: BaseException | None = None
         #: This run's failure, for the JSON error object (``skytells.cli.json_errors``); rebuilt by ``run``.
         self.error_report = ErrorReport()
         #: What commands share in this run; rebuilt from the global options once they are parsed.
         self.context = Context(stdin=self.stdin, stdout=self.stdout, stderr=self.stderr)
 
     def build_option_parser(self, description: str | None, version: str | None,
-                            argparse_kwargs: dict[str, Any] | None = None) -> Any:
+                            argparse_kwargs: dict[str, Any] | None = None) -> MaskingParser:
         # "skytells" also under ``python -m skytells``, where argv[0] is __main__.py.
-        parser = guard(self._recording(super().build_option_parser(description, version,
-                                                                   {"prog": self.NAME, **(argparse_kwargs or {})})))
+        argparse_kwargs = {"prog": self.NAME, **(argparse_kwargs or {})}
+        parser = guard(super().build_option_parser(description, version, argparse_kwargs))
         for action in parser._actions:
             for option in action.option_strings:
                 if option in GLOBAL_OPTION_HELP:
@@ -136,24 +134,14 @@ class SkytellsApp(App):
                                  "to pass instead (also: SKYTELLS_NONINTERACTIVE=1).")
         return parser
 
-    def _recording(self, parser: Any) -> Any:
-        """Make ``parser``'s usage errors (argparse's exit 2) part of this run's error report; return it.
-
-        Applied before :func:`guard`, so that what is recorded is the message with values masked.
-        """
-        report = parser.error
-
-        def error(message: str) -> Any:
-            self.error_report.record(UsageError(message, hint=f"See '{parser.prog} --help'."))
-            return report(message)
-
-        parser.error = error
-        return parser
-
     def run(self, argv: list[str]) -> int:
         """Run the command line ``argv``; whether a failure is reported as JSON is decided here, once."""
         self.error_report = ErrorReport(wanted(argv))
-        return int(super().run(argv))
+        try:
+            return int(super().run(argv))
+        except UsageExit as refused:  # argparse's usage errors, the app's and the command's parsers' alike
+            self.error_report.record(refused.error)
+            raise
 
     def refuse(self, error: SkytellsError) -> int:
         """Report ``error`` outside a command: its ``error:`` line on stderr, recorded for JSON; its exit code."""
@@ -162,14 +150,10 @@ class SkytellsApp(App):
         return int(error.exit_code)
 
     def initialize_app(self, argv: list[str]) -> None:
-        from skytells.config import settings
-
         for name in settings.CREDENTIAL_ENV:  # credentials of the environment are in play from the start
             settings.credential_from_env(name)
         redaction.REDACTOR.before_first_message(lambda: register_stored_secrets(self.context))
         if self.options.profile is not None:
-            from skytells.safety.values import valid_profile_name
-
             if not valid_profile_name(self.options.profile):
                 raise SystemExit(self.refuse(UsageError("A profile name is 1-64 letters, digits, '-', '_' or '.'.")))
             if redaction.shaped_like_credential(self.options.profile):  # never saved as a profile name
@@ -180,8 +164,6 @@ class SkytellsApp(App):
                                non_interactive=bool(self.options.non_interactive))
 
     def configure_logging(self) -> None:
-        from skytells.terminal.streams import RedactingStream
-
         try:
             super().configure_logging()
         except OSError as error:  # cliff opens --log-file here: a missing directory, a file not ours to write
@@ -203,67 +185,64 @@ class SkytellsApp(App):
 
     def print_help_if_requested(self) -> None:
         if self.deferred_help and self.options.deferred_help:
-            self.print_command_list()
-            raise SystemExit(ExitCode.OK)
-
-    def print_command_list(self) -> None:
-        """Print the global help and every command's summary to stdout."""
-        from skytells.cli.help import print_command_list
-
-        print_command_list(self, self.stdout)
+            self.interact()
 
     def interact(self) -> None:
-        """No interactive shell: with no command, show the help."""
-        self.print_command_list()
+        """No interactive shell: with no command (or --help alone), show the global help and every command."""
+        print_command_list(self, self.stdout)
         raise SystemExit(ExitCode.OK)
 
-    def prepare_to_run_command(self, cmd: Any) -> None:
-        # argparse quotes rejected arguments in its errors; a token typed there must not be echoed.
-        build_parser = cmd.get_parser
-        cmd.get_parser = lambda prog_name: guard(self._recording(build_parser(prog_name)))
-
     def run_subcommand(self, argv: list[str]) -> int:
-        try:
-            self.command_manager.find_command(argv)
-        except ValueError:
-            from skytells.cli.groups import run_group
+        """Run the command ``argv`` names, as cliff does, with a parser whose errors echo no value.
 
+        A group's name alone lists its commands; a word that is no command is
+        refused with the nearest names. A command that fails with a
+        SkytellsError ends the run with that error's exit status.
+        """
+        try:
+            factory, name, words = self.command_manager.find_command(argv)
+        except ValueError:
             answered = run_group(self, argv)  # "skytells auth": the group's commands, not an error
             return self._unknown_command(argv) if answered is None else answered
-        self._last_error = None
-        result = super().run_subcommand(argv)
-        error = self._error_of_last_run()
+        command = instantiate(factory, self, self.options, name)
+        result = 1
+        error: BaseException | None = None
+        try:
+            self.prepare_to_run_command(command)
+            # argparse quotes rejected arguments in its errors; a token typed there must not be echoed.
+            parsed = guard(command.get_parser(f"{self.NAME} {name}")).parse_args(words)
+            result = command.run(parsed)
+        except HelpExit:
+            result = 0
+        except BrokenPipeError as lost:  # as cliff: the reader went away, the run ends silently (exit 141)
+            error = lost
+            raise
+        except Exception as failure:
+            error = failure
+            (self.LOG.exception if self.options.debug else self.LOG.error)(failure)
+        except KeyboardInterrupt as interrupt:
+            error = interrupt
+            raise
+        finally:
+            self.clean_up(command, result, error)
         return int(error.exit_code) if isinstance(error, SkytellsError) else result
 
-    def _error_of_last_run(self) -> BaseException | None:
-        """What the last command raised (``clean_up`` records it), read after cliff has handled it."""
-        return self._last_error
-
     def get_fuzzy_matches(self, cmd: str) -> list[str]:
-        """Commands that start with ``cmd``, else the few whose name is close to it (none for gibberish)."""
-        import difflib
-
+        """Commands that start with ``cmd``, else the few whose name (or first word) is close to it."""
         names = sorted(name for name, _ in self.command_manager)
         starting = [name for name in names if name.startswith(cmd)]
         if starting:
             return starting
-        words = sorted({name.split()[0] for name in names} | set(names))
-        close = set(difflib.get_close_matches(cmd, words, n=3, cutoff=0.6))
+        close = set(close_matches(cmd, sorted({name.split()[0] for name in names} | set(names))))
         return [name for name in names if name in close or name.split()[0] in close]
 
     def _unknown_command(self, argv: list[str]) -> int:
         word = terminal_safe(shown(argv[0]), 60)
-        code = self.refuse(UsageError(f"'{word}' is not a {self.NAME} command. See '{self.NAME} help'."))
-        matches = self.get_fuzzy_matches(argv[0]) if not argv[0].startswith("-") else []
-        if matches:
-            self.stderr.write("Did you mean one of these?\n")
-            for match in matches[:5]:
-                self.stderr.write(f"  {terminal_safe(match, 120)}\n")
-        return code
+        return refuse(self, f"'{word}' is not a {self.NAME} command. See '{self.NAME} help'.",
+                      self.get_fuzzy_matches(argv[0]) if not argv[0].startswith("-") else [])
 
-    def clean_up(self, cmd: Any, result: int, err: BaseException | None) -> None:
-        self._last_error = err
-        if err is not None:  # None after a usage error: the parser recorded it
+    def clean_up(self, cmd: Command, result: int, err: BaseException | None) -> None:
+        if err is not None:  # None after a usage error: run() records the parser's UsageExit
             self.error_report.record(err)
         if isinstance(err, KeyboardInterrupt):
             self.stderr.write("\nInterrupted.\n")

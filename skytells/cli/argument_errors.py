@@ -3,9 +3,9 @@
 A value typed in the wrong place is often a secret: ``skytells api-key set
 KEY`` or ``login --token VALUE`` (argparse: "unrecognized arguments"), a
 token pasted after ``-f`` ("invalid choice"), ``--max-width`` ("invalid int
-value"). :func:`guard` makes a parser's errors show such a value masked
-(``********``, or ``sk_pat_********`` for a known prefix), and so does the
-app for a word that is not a command (:func:`shown`).
+value"). A :class:`MaskingParser` (:func:`guard` makes one of any parser)
+shows such a value masked (``********``, or ``sk_pat_********`` for a known
+prefix), and so does the app for a word that is not a command (:func:`shown`).
 
 A word is shown as typed only when it cannot be a credential: shorter than
 eight characters (no credential is that short), or an option name (two
@@ -19,8 +19,9 @@ import argparse
 import re
 import sys
 from collections.abc import Sequence
-from typing import Any
+from typing import NoReturn
 
+from skytells.errors import UsageError
 from skytells.safety.masking import mask
 from skytells.safety.redaction import MIN_SECRET_LENGTH
 
@@ -63,25 +64,59 @@ def without_values(message: str, words: Sequence[str], parser: argparse.Argument
     return message
 
 
-def guard(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
-    """Make ``parser``'s errors never echo a value typed on the command line; return it.
+class MaskingParser(argparse.ArgumentParser):
+    """An argparse parser whose errors never echo a value typed on the command line (see :func:`guard`).
 
-    The parser remembers the words of each parse, and its ``error`` shows
-    each of them as :func:`shown` does, wherever argparse quoted it
-    ("unrecognized arguments: ...", "invalid choice: '...'", ...).
+    It remembers the words of each parse, and its ``error`` shows each of
+    them as :func:`shown` does, wherever argparse quoted it ("unrecognized
+    arguments: ...", "invalid choice: '...'", ...), then exits with
+    :class:`UsageExit`, which carries the message as shown.
     """
-    words: list[str] = []
-    parse_known_args = parser.parse_known_args
-    report = parser.error
 
-    def remembering_parse_known_args(args: Sequence[str] | None = None,
-                                     namespace: argparse.Namespace | None = None) -> Any:
-        words[:] = list(sys.argv[1:] if args is None else args)
-        return parse_known_args(args, namespace)
+    _words: Sequence[str] = ()
 
-    def error(message: str) -> Any:
-        return report(without_values(message, words, parser))
+    def parse_known_args(self, args: Sequence[str] | None = None,  # type: ignore[override]
+                         namespace: argparse.Namespace | None = None) -> tuple[argparse.Namespace, list[str]]:
+        self._words = list(sys.argv[1:] if args is None else args)
+        return super().parse_known_args(args, namespace)
 
-    parser.parse_known_args = remembering_parse_known_args  # type: ignore[method-assign,assignment]
-    parser.error = error  # type: ignore[method-assign]
-    return parser
+    def error(self, message: str) -> NoReturn:
+        message = without_values(message, self._words, self)
+        try:
+            super().error(message)
+        except SystemExit as done:  # argparse's exit 2, once the usage and the message are written
+            raise UsageExit(UsageError(message, hint=f"See '{self.prog} --help'."), done.code) from None
+
+
+class UsageExit(SystemExit):
+    """A parser's exit on a usage error (status 2): ``error`` is what it reported, values masked."""
+
+    def __init__(self, error: UsageError, code: str | int | None = 2) -> None:
+        super().__init__(code)
+        self.error = error
+
+
+#: parser class -> its subclass that masks values (see :func:`guard`).
+_masking_classes: dict[type[argparse.ArgumentParser], type[MaskingParser]] = {}
+#: The settings every ArgumentParser takes to its constructor and keeps as attributes of the same names.
+_SETTINGS = ("prog", "usage", "description", "epilog", "formatter_class", "prefix_chars", "fromfile_prefix_chars",
+             "argument_default", "conflict_handler", "allow_abbrev", "exit_on_error")
+
+
+def guard(parser: argparse.ArgumentParser) -> MaskingParser:
+    """``parser`` if its errors never echo a value typed on the command line, else such a parser built from it.
+
+    A parser of any class (cliff's, a plugin's) is rebuilt as an instance of
+    a subclass of its own class with :class:`MaskingParser` first: same
+    settings, and every option, group and default (argparse's ``parents``).
+    """
+    if isinstance(parser, MaskingParser):
+        return parser
+    cls = type(parser)
+    masking = _masking_classes.get(cls)
+    if masking is None:
+        masking = _masking_classes[cls] = type(f"Masking{cls.__name__}", (MaskingParser, cls),
+                                               {"__module__": __name__, "__doc__": MaskingParser.__doc__})
+    rebuilt = masking(**{name: getattr(parser, name) for name in _SETTINGS}, add_help=False, parents=[parser])
+    rebuilt._registries = {kind: dict(registry) for kind, registry in parser._registries.items()}
+    return rebuilt

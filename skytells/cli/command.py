@@ -21,12 +21,14 @@ working unchanged (they pay cliff's costs when they run).
 
 from __future__ import annotations
 
+import argparse
 import inspect
 import logging
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from cliff import command as cliff_command
+from cliff.app import App
 from stevedore.extension import Extension
 
 from skytells.extensions import discovery, plugins
@@ -52,6 +54,13 @@ def description(command_class: type) -> str:
         if inherited_from.__module__.split(".", 1)[0] == "cliff" or inherited_from.__module__ in BASE_MODULES:
             return ""
     return text
+
+
+def instantiate(factory: type[cliff_command.Command], app: App, app_args: argparse.Namespace | None,
+                name: str) -> cliff_command.Command:
+    """A command of class ``factory`` as cliff makes one: told its name when its constructor takes ``cmd_name``."""
+    takes_name = "cmd_name" in inspect.getfullargspec(factory.__init__).args
+    return factory(app, app_args, **({"cmd_name": name} if takes_name else {}))
 
 
 def summary(command_class: type) -> str:

@@ -3,17 +3,22 @@
 Stock cliff lists commands through stevedore, which imports every command
 module at start-up. Here the ``skytells.commands`` entry points come from
 ``skytells.extensions.discovery`` (one per name, by the rule of ``skytells.extensions.plugins``),
-and a command's module is imported only when that command is chosen.
+and a command's module is imported only when that command is chosen. cliff's own
+``help`` and ``complete`` are replaced by skytells' (``REPLACED``), imported the same way.
 """
 
 from __future__ import annotations
 
+from importlib.metadata import EntryPoint
 from typing import Any
 
 from cliff.commandmanager import CommandManager
 
 from skytells.extensions import plugins
 from skytells.extensions.discovery import COMMANDS
+
+#: cliff's built-in commands (``App`` adds them) -> skytells' own, imported only when they run.
+REPLACED = {"help": "skytells.cli.help:HelpCommand", "complete": "skytells.cli.completion:CompleteCommand"}
 
 
 class LazyCommandManager(CommandManager):
@@ -44,3 +49,11 @@ class LazyCommandManager(CommandManager):
             if name in self.commands:
                 return self.commands[name].load(), typed, argv[end:]
         raise ValueError(f"Unknown command {argv!r}")
+
+    def add_command(self, name: str, command_class: Any) -> None:
+        """Add a command; cliff's ``help`` and ``complete`` become skytells' own (``REPLACED``)."""
+        if name in REPLACED:
+            self.commands[name] = plugins.CommandEntryPoint(  # type: ignore[assignment]
+                EntryPoint(name, REPLACED[name], COMMANDS))
+        else:
+            super().add_command(name, command_class)

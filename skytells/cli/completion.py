@@ -20,7 +20,7 @@ import shlex
 from dataclasses import dataclass, field
 from typing import IO, Any
 
-from skytells.cli.command import Command
+from skytells.cli.command import Command, instantiate
 
 HELP_OPTIONS = ("-h", "--help")
 #: Words the script may offer. Both shells expand the word list of ``compgen -W`` (bash runs ``$(...)``
@@ -67,20 +67,13 @@ def command_tree(app: Any) -> dict[str, Node]:
             tree.setdefault(parent, Node(options=set(HELP_OPTIONS))).subcommands.add(word)
         node = tree.setdefault(name, Node())
         try:
-            factory = ep.load()
-            command = factory(app, None, cmd_name=name) if _takes_cmd_name(factory) else factory(app, None)
+            command = instantiate(ep.load(), app, None, name)
             # A command whose options depend on its arguments (login's methods) offers all of them here.
             build = getattr(command, "completion_parser", command.get_parser)
             add_parser(node, build(f"{app.NAME} {name}"))
         except Exception:  # a command whose parser cannot be built is still completed by name
             node.options.update(HELP_OPTIONS)
     return tree
-
-
-def _takes_cmd_name(factory: Any) -> bool:
-    import inspect
-
-    return "cmd_name" in inspect.getfullargspec(factory.__init__).args
 
 
 def _words(items: set[str] | list[str]) -> str:

@@ -25,9 +25,11 @@ from cliff import lister as cliff_lister
 from cliff import show as cliff_show
 from stevedore.extension import Extension, ExtensionManager
 
+from skytells.cli.argument_errors import shown
 from skytells.cli.command import Command
+from skytells.errors import UsageError
 from skytells.extensions import discovery, plugins
-from skytells.safety.sanitize import displayable
+from skytells.safety.sanitize import displayable, terminal_safe
 
 #: Formatters that keep values typed; every other formatter shows text.
 MACHINE_FORMATS = frozenset({"json", "yaml"})
@@ -104,10 +106,6 @@ def check_columns(requested: Sequence[str] | None, column_names: Sequence[str]) 
     known = {_column_key(name) for name in column_names}
     for name in requested or ():
         if _column_key(name) not in known:
-            from skytells.cli.argument_errors import shown
-            from skytells.errors import UsageError
-            from skytells.safety.sanitize import terminal_safe
-
             valid = ", ".join(terminal_safe(column, 60) for column in column_names)
             raise UsageError(f"Unknown column {terminal_safe(shown(name), 60)!r} for -c.",
                              hint=f"Valid columns: {valid}.")

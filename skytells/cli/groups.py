@@ -13,13 +13,35 @@ plugin's multi-word commands (``skytells.commands`` entry points named
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterable, Sequence
 from typing import IO, Any
 
+from skytells.cli.argument_errors import shown
+from skytells.cli.command import summaries
+from skytells.cli.helptext import write_listing
+from skytells.errors import UsageError
 from skytells.exitcodes import ExitCode
+from skytells.safety.sanitize import terminal_safe
 
 HELP_FLAGS = ("-h", "--help")
+
+
+def close_matches(word: str, candidates: Sequence[str]) -> list[str]:
+    """The few ``candidates`` close to ``word`` (none for gibberish), as suggestions after a typo."""
+    # Only after a typo: at the top, difflib would add 1% of cliff.app's import time to every start-up.
+    import difflib  # noqa: PLC0415
+
+    return difflib.get_close_matches(word, candidates, n=3, cutoff=0.6)
+
+
+def refuse(app: Any, message: str, suggestions: Sequence[str]) -> int:
+    """Refuse a command line (``app.refuse``: a usage error) and list up to five ``suggestions``; the exit code."""
+    code = int(app.refuse(UsageError(message)))
+    if suggestions:
+        app.stderr.write("Did you mean one of these?\n")
+        for suggestion in suggestions[:5]:  # names come from plugins: never raw to the terminal
+            app.stderr.write(f"  {terminal_safe(suggestion, 120)}\n")
+    return code
 
 
 def members(names: Iterable[str], group: Sequence[str]) -> list[str]:
@@ -44,10 +66,6 @@ def find_group(names: Iterable[str], argv: Sequence[str]) -> list[str]:
 
 def print_group(app: Any, group: Sequence[str], out: IO[str]) -> None:
     """Print the usage of a group and each of its commands (without the group's words) with its summary."""
-    from skytells.cli.command import summaries
-    from skytells.cli.helptext import write_listing
-    from skytells.safety.sanitize import terminal_safe
-
     names = members((name for name, _ in app.command_manager), group)
     entry_points = dict(app.command_manager)
     listing = summaries((name, entry_points[name]) for name in names)
@@ -59,10 +77,6 @@ def print_group(app: Any, group: Sequence[str], out: IO[str]) -> None:
 
 def run_group(app: Any, argv: Sequence[str]) -> int | None:
     """Answer a command line that names a group rather than a command; None when it names no group."""
-    from skytells.cli.argument_errors import shown
-    from skytells.errors import UsageError
-    from skytells.safety.sanitize import terminal_safe
-
     names = [name for name, _ in app.command_manager]
     group = find_group(names, argv)
     if not group:
@@ -76,12 +90,7 @@ def run_group(app: Any, argv: Sequence[str]) -> int | None:
     if rest[0].startswith("-"):
         return int(app.refuse(UsageError(f"'{app.NAME} {words}' needs a command before {typed}. "
                                          f"See '{app.NAME} {words}'.")))
-    code = int(app.refuse(UsageError(f"'{typed}' is not a '{app.NAME} {words}' command. See '{app.NAME} {words}'.")))
     following = [name[len(words) + 1:] for name in members(names, group)]
-    nearest = [name for name in following if name.startswith(rest[0])] or difflib.get_close_matches(
-        rest[0], following, n=3, cutoff=0.6)
-    if nearest:
-        app.stderr.write("Did you mean one of these?\n")
-        for name in nearest[:5]:
-            app.stderr.write(f"  {terminal_safe(f'{words} {name}', 120)}\n")
-    return code
+    nearest = [name for name in following if name.startswith(rest[0])] or close_matches(rest[0], following)
+    return refuse(app, f"'{typed}' is not a '{app.NAME} {words}' command. See '{app.NAME} {words}'.",
+                  [f"{words} {name}" for name in nearest])

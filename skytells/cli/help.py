@@ -10,14 +10,15 @@ from typing import IO, Any
 
 from cliff.help import HelpCommand as CliffHelpCommand
 
+from skytells.cli.argument_errors import shown
 from skytells.cli.command import Command, summaries
+from skytells.cli.groups import run_group
+from skytells.cli.helptext import conform, print_command_help, write_listing
 from skytells.errors import UsageError
 
 
 def print_command_list(app: Any, out: IO[str]) -> None:
     """Print the global options, then every command with its one-line summary."""
-    from skytells.cli.helptext import conform, write_listing
-
     conform(app.parser).print_help(out)
     out.write("\nCommands:\n")
     listing = summaries(app.command_manager)
@@ -46,9 +47,6 @@ class HelpCommand(CliffHelpCommand, Command):
         try:
             self.app.command_manager.find_command(parsed_args.cmd)
         except ValueError:
-            from skytells.cli.argument_errors import shown
-            from skytells.cli.groups import run_group
-
             answered = run_group(self.app, parsed_args.cmd)  # "help auth": the group's commands
             if answered is not None:
                 return answered
@@ -57,7 +55,5 @@ class HelpCommand(CliffHelpCommand, Command):
             hint = f"Did you mean: {', '.join(matches)}?" if matches else f"See '{self.app.NAME} help'."
             typed = " ".join(shown(word) for word in parsed_args.cmd)  # a pasted secret is not echoed
             raise UsageError(f"Unknown command {typed!r}.", hint=hint) from None
-        from skytells.cli.helptext import print_command_help
-
         print_command_help(self.app, self.app_args, parsed_args.cmd, self.app.stdout, options=parsed_args.options)
         return 0

@@ -15,15 +15,17 @@ command's description) follow the same rule without the final period, as
 from __future__ import annotations
 
 import argparse
-import inspect
 import re
 import shutil
 import textwrap
 from collections.abc import Iterable, Sequence
 from typing import IO, Any
 
+import autopage.argparse
 from cliff._argparse import SmartHelpFormatter
 
+from skytells.cli.argument_errors import guard
+from skytells.cli.command import instantiate
 from skytells.safety.sanitize import terminal_safe
 
 #: How a help sentence may end.
@@ -196,13 +198,8 @@ def print_command_help(app: Any, app_args: Any, words: Sequence[str], out: IO[st
     ``options`` typed with ``--help`` may change the help (``login --method NAME --help`` shows that
     method's options): the command's own parser then reads them, and shows its help or reports them.
     """
-    import autopage.argparse
-
-    from skytells.cli.argument_errors import guard
-
     factory, name, _rest = app.command_manager.find_command(list(words))
-    kwargs = {"cmd_name": name} if "cmd_name" in inspect.getfullargspec(factory.__init__).args else {}
-    command = factory(app, app_args, **kwargs)
+    command = instantiate(factory, app, app_args, name)
     parser = conform(guard(command.get_parser(f"{app.NAME} {name}")))
     if options:
         parser.parse_args([*options, "--help"])  # prints the help and exits, or reports the options

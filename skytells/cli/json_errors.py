@@ -19,10 +19,13 @@ records each failure as it reports it) and, at the end of the run, written.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from typing import IO, Any
 
+from skytells.errors import SkytellsError
 from skytells.exitcodes import ExitCode
+from skytells.safety import redaction
 
 #: Every reason an error object can carry: reason -> (exit code, meaning). Stable: reasons are only added.
 REASONS: dict[str, tuple[int, str]] = {
@@ -77,8 +80,6 @@ def wanted(argv: Sequence[str]) -> bool:
 
 def reason_of(error: BaseException) -> str:
     """The documented reason of ``error``: its class's, else that of the nearest class of ``skytells.errors``."""
-    from skytells.errors import SkytellsError
-
     if isinstance(error, KeyboardInterrupt):
         return "interrupted"
     if not isinstance(error, SkytellsError):
@@ -92,9 +93,6 @@ def reason_of(error: BaseException) -> str:
 
 def error_object(error: BaseException, exit_code: int) -> dict[str, Any]:
     """The JSON error object for ``error`` ending the run with ``exit_code``; no traceback, redacted strings."""
-    from skytells.errors import SkytellsError
-    from skytells.safety import redaction
-
     if isinstance(error, SkytellsError):
         message, hint = error.message, error.hint
     elif isinstance(error, KeyboardInterrupt):
@@ -136,8 +134,6 @@ class ErrorReport:
         on stdout: nothing more is written.
         """
         if self.wanted and self.error is not None and exit_code not in NO_OBJECT:
-            import json
-
             stdout.write(json.dumps(error_object(self.error, exit_code), ensure_ascii=True) + "\n")
             stdout.flush()
         return exit_code

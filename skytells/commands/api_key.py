@@ -8,7 +8,10 @@ from typing import TYPE_CHECKING, Any
 
 from skytells.cli.command import Command
 from skytells.cli.display import ShowOne
+from skytells.config import settings
 from skytells.credentials.hints import command_for
+from skytells.errors import NotLoggedInError, UsageError
+from skytells.safety.masking import mask
 
 if TYPE_CHECKING:
     from skytells.terminal.ui import Terminal
@@ -17,8 +20,6 @@ MAX_KEY_LENGTH = 512
 
 
 def _read_key(terminal: Terminal, profile: str | None = None) -> str:
-    from skytells.errors import UsageError
-
     key = terminal.read_secret("API key", "Paste your API key")
     if len(key) > MAX_KEY_LENGTH or any(c.isspace() or not c.isprintable() for c in key):
         raise UsageError("That does not look like an API key (one line, no spaces).")
@@ -38,8 +39,8 @@ class ApiKeySet(Command):
                "it is saved.")  # type: ignore[assignment]  # cliff declares it None, and reads a string
 
     def take_action(self, parsed_args: argparse.Namespace) -> int:
-        from skytells.config import settings
-        from skytells.net.inference_api import check_api_key
+        # requests (as long to import as cliff.app), only for the subcommand that goes online, not status or rm.
+        from skytells.net.inference_api import check_api_key  # noqa: PLC0415
 
         terminal, credentials = self.context.terminal, self.context.credentials
         key = _read_key(terminal, credentials.profile)
@@ -57,9 +58,6 @@ class ApiKeyStatus(ShowOne):
     known_columns = ("api_key", "source")
 
     def take_action(self, parsed_args: argparse.Namespace) -> tuple[Sequence[str], Sequence[Any]]:
-        from skytells.errors import NotLoggedInError
-        from skytells.safety.masking import mask
-
         credentials = self.context.credentials
         resolved = credentials.resolve("api_key")
         if resolved.value is None:

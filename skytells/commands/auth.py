@@ -8,10 +8,15 @@ from typing import TYPE_CHECKING, Any
 
 from skytells.cli.command import Command
 from skytells.cli.display import Lister, Shown
+from skytells.config import settings
 from skytells.credentials import check_cache
 from skytells.credentials.hints import command_for
-from skytells.credentials.model import iso_time
+from skytells.credentials.model import iso_time, now_ms
+from skytells.errors import AuthError, NetworkError, NotLoggedInError, SkytellsError, UsageError
 from skytells.exitcodes import ExitCode
+from skytells.net.checks import TokenCheck, TokenStatus
+from skytells.safety.masking import mask
+from skytells.terminal.streams import write_unredacted
 
 if TYPE_CHECKING:
     from skytells.credentials.model import Credential
@@ -33,11 +38,6 @@ class AuthStatus(Lister):
         return parser
 
     def take_action(self, parsed_args: argparse.Namespace) -> tuple[Sequence[str], list[Sequence[Any]]]:
-        from skytells.config import settings
-        from skytells.credentials.model import now_ms
-        from skytells.errors import NotLoggedInError
-        from skytells.safety.masking import mask
-
         credentials = self.context.credentials
         record = credentials.stored()
         columns = self.known_columns
@@ -75,9 +75,6 @@ class AuthStatus(Lister):
 
     def _refused_here(self, credential: Credential) -> str | None:
         """Why the stored token is not used in this run (bound to another server), or None."""
-        from skytells.config import settings
-        from skytells.errors import AuthError
-
         try:
             self.context.credentials.check_binding(credential)
         except AuthError:
@@ -87,9 +84,6 @@ class AuthStatus(Lister):
 
     def _status(self, token: str, credential: Credential | None, parsed_args: argparse.Namespace) -> str:
         """The token's status as whoami shows it; the worst status so far decides the exit status."""
-        from skytells.errors import SkytellsError
-        from skytells.net.console_api import TokenCheck, TokenStatus
-
         if parsed_args.offline:
             return "not checked (--offline)"
         server = self.context.credentials.server_for(credential)
@@ -131,10 +125,6 @@ class AuthToken(Command):
         return parser
 
     def take_action(self, parsed_args: argparse.Namespace) -> int:
-        from skytells.errors import AuthError, NetworkError
-        from skytells.net.console_api import TokenStatus
-        from skytells.terminal.streams import write_unredacted
-
         credentials = self.context.credentials
         active = credentials.active_token()  # bound to its server, refreshed first when due
         refuse_bound(active.credential)
@@ -161,8 +151,6 @@ def refuse_bound(credential: Credential | None) -> None:
 
     Handing it to a script as if it were a Bearer token would only move the failure to the script's request.
     """
-    from skytells.errors import UsageError
-
     if credential is not None and credential.dpop_key:
         raise UsageError("The profile's token is bound to a key (DPoP, RFC 9449): used as a Bearer token it "
                          "would be refused, and the key never leaves the credential store.",

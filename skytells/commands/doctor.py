@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from skytells.cli.display import Lister
+from skytells.commands.doctor_checks import Status, run_checks
 
 
 class AuthDoctor(Lister):
@@ -19,8 +20,6 @@ class AuthDoctor(Lister):
         return parser
 
     def take_action(self, parsed_args: argparse.Namespace) -> tuple[Sequence[str], list[Sequence[Any]]]:
-        from skytells.commands.doctor_checks import Status, run_checks
-
         findings = run_checks(self.context, offline=parsed_args.offline)
         self.exit_code = 1 if any(f.status in (Status.WARN, Status.FAIL) for f in findings) else 0
         return ("check", "status", "detail"), [(f.check, f.status.value, f.detail) for f in findings]

@@ -10,19 +10,24 @@ import os
 import stat
 import time
 from dataclasses import dataclass
+from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from skytells.config import settings
+from skytells.credentials.stores.document import parse_document
+from skytells.credentials.stores.file import LOCK_NAME, FileStore
 from skytells.credentials.stores.registering import RegisteringStore
 from skytells.errors import SkytellsError
+from skytells.extensions.plugins import describe_error
+from skytells.safety import safe_files
+from skytells.safety.safe_files import git_work_tree, read_regular_file
 from skytells.safety.urls import without_userinfo
 
 if TYPE_CHECKING:
     from skytells.cli.context import Context
     from skytells.credentials.model import StoredCredentials
     from skytells.credentials.stores.base import CredentialStore
-    from skytells.credentials.stores.file import FileStore
 
 CLOCK_SKEW_WARN_SECONDS = 60
 PROXY_VARIABLES = ("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy",
@@ -59,8 +64,6 @@ def check_path(path: Path, kind: str, wanted_mode: int, *, directory: bool = Fal
     a regular file, not a FIFO, device, socket or directory, and no larger than
     the CLI reads. Nothing is opened here, so nothing can block.
     """
-    from skytells.safety import safe_files
-
     try:
         info = os.lstat(path)
     except FileNotFoundError:
@@ -98,9 +101,6 @@ def check_credentials_parse(path: Path) -> list[Finding]:
 
     Read as the store reads it (never blocking, never following a link, bounded), but without repairing its mode.
     """
-    from skytells.credentials.stores.document import parse_document
-    from skytells.safety.safe_files import read_regular_file
-
     try:
         raw = read_regular_file(path)
         if raw is None:
@@ -119,8 +119,6 @@ def _holds(record: StoredCredentials) -> Finding:
 
 def check_other_store(store: CredentialStore) -> list[Finding]:
     """What can be checked of a store that is not the file store: where it keeps credentials, and a load."""
-    from skytells.extensions.plugins import describe_error
-
     try:
         findings = [Finding("store location", Status.INFO, store.location)]
         findings.append(_holds(store.load()))
@@ -133,8 +131,6 @@ def check_other_store(store: CredentialStore) -> list[Finding]:
 
 def check_lock_file(path: Path) -> list[Finding]:
     """The store's lock file, only when something unusable is there (a missing one is made when needed)."""
-    from skytells.safety import safe_files
-
     try:
         info = os.lstat(path)
     except FileNotFoundError:
@@ -150,8 +146,6 @@ def check_lock_file(path: Path) -> list[Finding]:
 
 def check_git(path: Path) -> list[Finding]:
     """Warn when credentials would live inside a git work tree (one `git add .` from a leak)."""
-    from skytells.safety.safe_files import git_work_tree
-
     root = git_work_tree(path)
     if root is None:
         return [Finding("git work tree", Status.OK, "the configuration directory is not inside one")]
@@ -184,8 +178,6 @@ def check_environment() -> list[Finding]:
 
 def check_server(context: Context, now: float | None = None) -> list[Finding]:
     """Reach the console's health endpoint and compare its clock with ours."""
-    from email.utils import parsedate_to_datetime
-
     try:
         api = context.console()
         started = time.monotonic()
@@ -225,8 +217,6 @@ def open_store(context: Context) -> tuple[list[Finding], CredentialStore | None]
 
 def check_file_store(store: FileStore) -> list[Finding]:
     """The file store's file and lock, read as the store reads them."""
-    from skytells.credentials.stores.file import LOCK_NAME
-
     findings = check_path(store.path, "credentials file", 0o600)
     if not any(finding.status is Status.FAIL for finding in findings):  # else: refused as the store would
         findings += check_credentials_parse(store.path)
@@ -244,8 +234,6 @@ def _store_choice_readable() -> bool:
 
 def run_checks(context: Context, *, offline: bool = False) -> list[Finding]:
     """Every check, in report order; the file checks only when the file store is the one in use."""
-    from skytells.credentials.stores.file import FileStore
-
     findings, store = open_store(context)
     if isinstance(store, RegisteringStore):
         store = store.inner

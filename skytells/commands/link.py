@@ -5,7 +5,10 @@ from __future__ import annotations
 import argparse
 
 from skytells.cli.command import Command
+from skytells.config import settings
 from skytells.credentials.hints import command_for
+from skytells.errors import UsageError
+from skytells.safety.masking import looks_like_project_key
 
 
 class Link(Command):
@@ -19,10 +22,6 @@ class Link(Command):
         return parser
 
     def take_action(self, parsed_args: argparse.Namespace) -> int:
-        from skytells.config import settings
-        from skytells.errors import UsageError
-        from skytells.safety.masking import looks_like_project_key
-
         terminal, credentials = self.context.terminal, self.context.credentials
         if parsed_args.access_key == "-":
             key = terminal.read_secret("project access key", "Paste your project access key")

@@ -6,7 +6,11 @@ import argparse
 from typing import TYPE_CHECKING
 
 from skytells.cli.command import Command
+from skytells.config.settings import TOKENS_PATH, console_page
 from skytells.credentials.hints import command_for
+from skytells.credentials.tokens import oauth_client
+from skytells.errors import SkytellsError
+from skytells.safety.masking import mask
 
 if TYPE_CHECKING:
     from skytells.credentials.model import Credential
@@ -22,8 +26,6 @@ class Logout(Command):
         return parser
 
     def take_action(self, parsed_args: argparse.Namespace) -> int:
-        from skytells.safety.masking import mask
-
         terminal, credentials = self.context.terminal, self.context.credentials
         credential = credentials.profile_record().token_credential()
         if credential is None:
@@ -51,10 +53,6 @@ class Logout(Command):
 
 def revoke(credential: Credential, terminal: Terminal) -> str:
     """Revoke the refresh and access tokens where the server offers it; say honestly what happened."""
-    from skytells.config.settings import TOKENS_PATH, console_page
-    from skytells.credentials.tokens import oauth_client
-    from skytells.errors import SkytellsError
-
     if not (credential.issuer and credential.client_id):
         page = console_page(TOKENS_PATH, credential.host)
         return (f"The token itself stays valid until it expires or you revoke it at {page} "

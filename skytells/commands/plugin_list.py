@@ -7,28 +7,24 @@ from collections.abc import Iterator, Sequence
 from importlib.metadata import EntryPoint
 from typing import Any
 
+from skytells.cli.command import summary
 from skytells.cli.display import Lister
-from skytells.extensions import discovery
+from skytells.extensions import discovery, plugins
+from skytells.safety.sanitize import terminal_safe
 
 COLUMNS = ("Group", "Name", "Distribution", "Version", "Description", "State")
 
 
 def first_line(text: Any) -> str:
     """The first line of ``text``, safe for a terminal."""
-    from skytells.safety.sanitize import terminal_safe
-
     return terminal_safe(str(text or "").strip().split("\n", 1)[0].rstrip("."), 120)
 
 
 def inspect_plugin(ep: EntryPoint) -> tuple[str, str]:
     """Load ``ep`` and return its description and state (loaded, unavailable: ..., failed: ...)."""
-    from skytells.extensions import plugins
-
     try:
         loaded = plugins.load(ep)
         if ep.group == discovery.COMMANDS:
-            from skytells.cli.command import summary
-
             return first_line(summary(loaded)), "loaded"
         description = first_line(loaded.description)
         reason = plugins.unavailable_reason(ep, loaded)
@@ -44,8 +40,6 @@ def inspect_plugin(ep: EntryPoint) -> tuple[str, str]:
 
 def plugin_rows(groups: Sequence[discovery.Group]) -> Iterator[tuple[str | None, ...]]:
     """One row per entry point of ``groups``, including names claimed twice (the loser says so)."""
-    from skytells.extensions import plugins
-
     for group in groups:
         by_name: dict[str, list[EntryPoint]] = {}
         for ep in discovery.entry_points(group.name):

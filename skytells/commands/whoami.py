@@ -9,6 +9,9 @@ from typing import Any
 
 from skytells.cli.display import Shown, ShowOne
 from skytells.credentials.model import iso_time
+from skytells.credentials.tokens import check_bound, expires_soon
+from skytells.errors import AuthError, SkytellsError
+from skytells.safety.masking import mask
 
 LOG = logging.getLogger(__name__)
 
@@ -35,9 +38,6 @@ class WhoAmI(ShowOne):
         return super().run(parsed_args)
 
     def take_action(self, parsed_args: argparse.Namespace) -> tuple[Sequence[str], Sequence[Any]]:
-        from skytells.credentials.tokens import check_bound
-        from skytells.safety.masking import mask
-
         credentials = self.context.credentials
         record = credentials.profile_record()
         token = credentials.resolve("token", record)
@@ -93,9 +93,6 @@ class WhoAmI(ShowOne):
 
     def _fresh_token(self, token: str, credential: Any, server: str, rows: dict[str, Any]) -> tuple[str, Any]:
         """The token to check and its credential: refreshed first when the stored one has expired or is about to."""
-        from skytells.credentials.tokens import expires_soon
-        from skytells.safety.masking import mask
-
         if credential is None or not expires_soon(credential):
             return token, credential
         active = self.context.credentials.active_token(server=server)
@@ -110,8 +107,6 @@ class WhoAmI(ShowOne):
         return f"{name} ({slug})" if name and slug else str(name or slug or project.get("id", "unknown"))
 
     def _linked_project(self, api: Any, access_key: str) -> str:
-        from skytells.errors import AuthError, SkytellsError
-
         try:
             return self._project_label(api.linked_project(access_key))
         except AuthError:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from skytells.errors import UsageError
+from skytells.safety.sanitize import terminal_safe
 
 KNOWN_SCOPES = (
     "inference",
@@ -33,8 +34,6 @@ def parse_scopes(text: str | None) -> tuple[str, ...]:
         raise UsageError("--scopes needs at least one scope.", hint=f"Valid scopes: {', '.join(KNOWN_SCOPES)}.")
     unknown = [s for s in requested if s not in KNOWN_SCOPES]
     if unknown:
-        from skytells.safety.sanitize import terminal_safe
-
         raise UsageError(
             f"Unknown scope {terminal_safe(', '.join(unknown), 80)!r}.",
             hint=f"Valid scopes: {', '.join(KNOWN_SCOPES)}.",

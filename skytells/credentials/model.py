@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import json
 import time
 from collections.abc import Callable, Mapping
@@ -37,8 +38,6 @@ def iso_time(milliseconds: object) -> str | None:
 
 def local_time(milliseconds: object, missing: str = "-") -> str:
     """An epoch-milliseconds stamp as local ISO 8601 time; ``missing`` when there is none or it is out of range."""
-    import datetime
-
     try:
         moment_ms = values.epoch_ms(milliseconds)
     except values.BadValue:

@@ -18,13 +18,20 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from skytells.config import settings
-from skytells.credentials import check_cache
+from skytells.credentials import check_cache, tokens
 from skytells.credentials.hints import command_for
-from skytells.credentials.model import StoredCredentials
-from skytells.errors import AuthError, ExpiredTokenError, NotLoggedInError, UsageError
+from skytells.credentials.model import StoredCredentials, local_time, now_ms
+from skytells.errors import AuthError, ExpiredTokenError, NotLoggedInError, SkytellsError, UsageError
+from skytells.net.checks import TokenCheck, TokenStatus
+from skytells.safety.redaction import shaped_like_credential
+from skytells.safety.sanitize import terminal_safe
+from skytells.safety.values import valid_profile_name
+
+#: What a change to a profile returns.
+Outcome = TypeVar("Outcome")
 
 __all__ = ["CredentialService", "ResolvedCredential", "command_for", "display_path", "no_such_profile", "resolve"]
 
@@ -32,7 +39,7 @@ if TYPE_CHECKING:
     from skytells.credentials.model import Credential, PendingLogin
     from skytells.credentials.stores.base import CredentialStore
     from skytells.credentials.tokens import ActiveToken, Renewer
-    from skytells.net.console_api import ConsoleClient, TokenCheck
+    from skytells.net.console_api import ConsoleClient
 
 
 def display_path(path: str) -> str:
@@ -75,7 +82,6 @@ def no_such_profile(name: str, record: StoredCredentials) -> NotLoggedInError:
 
     The same for ``--profile NAME`` (any command) and ``auth switch NAME``: exit 4, reason ``not_logged_in``.
     """
-    from skytells.safety.sanitize import terminal_safe
 
     existing = [profile_name for profile_name in record.profile_names()
                 if (profile := record.profile(profile_name)) is not None and not profile.is_empty()]
@@ -162,9 +168,7 @@ class CredentialService:
         with ``SKYTELLS_API_URL`` pointing elsewhere, the token is not used,
         and the hint names the variable to unset.
         """
-        from skytells.credentials.tokens import check_bound
-
-        check_bound(credential, cls.server_for(credential))
+        tokens.check_bound(credential, cls.server_for(credential))
 
     def active_token(self, *, server: str | None = None, refresh: bool = True) -> ActiveToken:
         """The user token to use: ``SKYTELLS_TOKEN`` first, else the profile's stored one.
@@ -175,8 +179,6 @@ class CredentialService:
         (or, without one, signed in again by its login method when it kept the facts to:
         :attr:`renew`). Raises AuthError when there is no usable token.
         """
-        from skytells.credentials import tokens
-
         resolved = self.resolve("token")
         if resolved.origin == "env":
             assert resolved.value is not None
@@ -203,8 +205,6 @@ class CredentialService:
         is the user's to replace. Raises AuthError when the provider refuses
         the refresh.
         """
-        from skytells.credentials import tokens
-
         credential = used.credential
         if used.origin != "store" or credential is None \
                 or not (credential.refresh_token and credential.issuer and credential.client_id):
@@ -224,8 +224,6 @@ class CredentialService:
         token``), a "valid" answer that recent is used without asking again; a
         token any command found not valid is always asked about again.
         """
-        from skytells.net.console_api import TokenCheck, TokenStatus
-
         where = credential.issuer if credential is not None and credential.issuer else console.host
         if max_age > 0 and check_cache.recently_valid(token, where, max_age):
             return TokenCheck(TokenStatus.VALID, f"checked less than {max_age:.0f} s ago")
@@ -238,17 +236,12 @@ class CredentialService:
         """The server's answer about ``token`` (see :meth:`check_token`), never from the cache."""
         if credential is None or not credential.issuer:
             return console.check_token(token)
-        from skytells.credentials.model import local_time, now_ms
-        from skytells.credentials.tokens import oauth_client
-        from skytells.errors import SkytellsError
-        from skytells.net.console_api import TokenCheck, TokenStatus
-
         if credential.expires_at is not None and now_ms() >= credential.expires_at:
             return TokenCheck(TokenStatus.INVALID, f"expired {local_time(credential.expires_at)}")
         if "openid" not in (credential.scopes or ()):
             return TokenCheck(TokenStatus.UNVERIFIED, "only its expiry is known: the grant has no openid scope")
         try:
-            claims = oauth_client(credential).userinfo(token)
+            claims = tokens.oauth_client(credential).userinfo(token)
         except AuthError as error:
             return TokenCheck(TokenStatus.INVALID, error.message)
         except SkytellsError as error:
@@ -271,9 +264,10 @@ class CredentialService:
         self.store.load()
         self.store.check_writable()
 
-    def _change_profile(self, change: Callable[[StoredCredentials], Any], *, create: bool) -> Any:
-        """Apply ``change`` to the chosen profile under the store's lock; return what it returned."""
-        outcome: list[Any] = []
+    def _change_profile(self, change: Callable[[StoredCredentials], Outcome], *, create: bool) -> Outcome | None:
+        """Apply ``change`` to the chosen profile under the store's lock; return what it returned (None: no
+        such profile)."""
+        outcome: list[Outcome | None] = []
 
         def apply(record: StoredCredentials) -> None:
             target = record.profile(self.profile, create=create)
@@ -333,9 +327,6 @@ class CredentialService:
         (:func:`no_such_profile`: the profiles that exist, how to create it, exit 4);
         a name no profile can have is a usage error, as it is for ``--profile``.
         """
-        from skytells.safety.redaction import shaped_like_credential
-        from skytells.safety.values import valid_profile_name
-
         if not valid_profile_name(name):
             raise UsageError("A profile name is 1-64 letters, digits, '-', '_' or '.'.")
         if shaped_like_credential(name):  # never echoed, never suggested as a profile to create

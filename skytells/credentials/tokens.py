@@ -64,7 +64,8 @@ def check_bound(credential: Credential, server: str) -> None:
 
 def oauth_client(credential: Credential) -> OAuthClient:
     """A client of the authorization server that issued ``credential`` (holding its DPoP key when it is bound)."""
-    from skytells.net.protocol.oauth import OAuthClient, discover
+    # Only to refresh or revoke: requests takes as long to import as cliff.app (1.03x); a valid token needs none.
+    from skytells.net.protocol.oauth import OAuthClient, discover  # noqa: PLC0415
 
     assert credential.issuer and credential.client_id
     return OAuthClient(discover(credential.issuer), credential.client_id, dpop=dpop_key(credential))
@@ -74,7 +75,8 @@ def dpop_key(credential: Credential) -> DPoPKey | None:
     """The key a DPoP-bound ``credential`` is bound to (RFC 9449), or None; StoreError when it cannot be read."""
     if not credential.dpop_key:
         return None
-    from skytells.net.protocol.dpop import DPoPKey
+    # Only for a bound token: whoami --offline and help must not load the protocol package (tests/startup).
+    from skytells.net.protocol.dpop import DPoPKey  # noqa: PLC0415
 
     try:
         return DPoPKey.from_stored(credential.dpop_key)

@@ -31,6 +31,9 @@ stevedore's cache is not used: its key packs each modification time into a
 other entry points within that window serves the old ones, and it globs every
 ``entry_points.txt`` on ``sys.path`` on each run.
 
+Its records are named tuples rather than dataclasses: a dataclass takes several times as long to
+create, and this module is imported on every start-up.
+
 Cache files hold one slot per environment (interpreter and ``sys.path``), the
 ``MAX_SLOTS`` most recently written, so that several installations sharing a
 cache directory do not evict each other and the files stay bounded.
@@ -45,17 +48,19 @@ import os
 import re
 import sys
 import time
-from dataclasses import dataclass
+from importlib import metadata
 from importlib.metadata import EntryPoint
-from typing import Any
+from typing import Any, NamedTuple
+
+from skytells.config import settings
+from skytells.safety.sanitize import terminal_safe
 
 COMMANDS = "skytells.commands"
 AUTHENTICATORS = "skytells.authenticators"
 CREDENTIAL_STORES = "skytells.credential_stores"
 
 
-@dataclass(frozen=True)
-class Group:
+class Group(NamedTuple):
     """An entry-point group of plugins: how messages call its members, and what they must be."""
 
     name: str
@@ -93,8 +98,7 @@ Stamp = list[Any]
 Groups = dict[str, list[list[str]]]
 
 
-@dataclass(frozen=True)
-class Distribution:
+class Distribution(NamedTuple):
     """The installed distribution that provides an entry point (both fields safe for a terminal)."""
 
     name: str
@@ -106,8 +110,7 @@ class Distribution:
         return re.sub(r"[-_.]+", "-", self.name).lower()
 
 
-@dataclass
-class _Index:
+class _Index(NamedTuple):
     groups: Groups
     path_stamps: list[Stamp]
 
@@ -165,8 +168,6 @@ def _environment_key() -> str:
 
 
 def _cache_path(file_name: str) -> str:
-    from skytells.config import settings
-
     return os.path.join(settings.cache_dir(), file_name)
 
 
@@ -213,8 +214,6 @@ def write_slot(file_name: str, value: Any) -> None:
 
 def _scan() -> Groups:
     """Every indexed entry point with its distribution's name and version, from the installed metadata."""
-    from importlib import metadata
-
     installed = metadata.entry_points()
     groups: Groups = {}
     about: dict[int, list[str]] = {}
@@ -284,8 +283,6 @@ def entry_points(group: str) -> list[EntryPoint]:
 
 
 def _distribution(name: str, version: str) -> Distribution | None:
-    from skytells.safety.sanitize import terminal_safe
-
     return Distribution(terminal_safe(name, 100), terminal_safe(version, 40)) if name else None
 
 

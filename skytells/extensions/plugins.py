@@ -19,10 +19,14 @@ The rules a user can rely on (docs/plugins.md):
 
 from __future__ import annotations
 
+import argparse
 import inspect
 import logging
+from collections.abc import Sequence
 from importlib.metadata import EntryPoint
 from typing import Any
+
+from cliff.command import Command
 
 from skytells.errors import PluginError, UsageError
 from skytells.extensions import discovery
@@ -268,22 +272,24 @@ class CommandEntryPoint:
             return broken_command(error)
 
 
+class AnyArguments(argparse.ArgumentParser):
+    """A parser that takes any command line, for a command that fails the same way whatever its arguments."""
+
+    def parse_args(self, args: Sequence[str] | None = None,  # type: ignore[override]
+                   namespace: argparse.Namespace | None = None) -> argparse.Namespace:
+        return argparse.Namespace()
+
+
 def broken_command(error: BrokenPlugin) -> type:
     """A cliff command that fails with ``error`` whatever its arguments."""
-    import argparse
-
-    from cliff.command import Command
 
     class BrokenCommand(Command):
         plugin_error = error
         _description = f"(failed to load: {terminal_safe(error.problem, 70)})\n\n{error}"
 
         def get_parser(self, prog_name: str) -> argparse.ArgumentParser:
-            parser = super().get_parser(prog_name)
             # Whatever the arguments, running it reports why the command cannot run.
-            parser.parse_args = (  # type: ignore[method-assign]
-                lambda args=None, namespace=None: argparse.Namespace())  # type: ignore[assignment]
-            return parser
+            return AnyArguments(prog=prog_name, description=self.get_description(), epilog=self.get_epilog())
 
         def take_action(self, parsed_args: argparse.Namespace) -> int:
             raise error

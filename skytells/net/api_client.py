@@ -41,6 +41,8 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 from urllib.parse import quote, urlencode, urljoin, urlsplit
 
+import requests
+
 from skytells.errors import AuthError, NetworkError, ServerError, UsageError
 from skytells.net import http
 from skytells.safety import redaction
@@ -429,8 +431,6 @@ class ApiClient:
 
     def _send_once(self, method: str, url: ServiceUrl, headers: dict[str, str], body: bytes | None,
                    credential: ApiCredential | None) -> ApiResponse:
-        import requests
-
         outgoing = OutgoingRequest(method, url.text, dict(headers), body)
         if credential is not None:
             outgoing.headers[credential.header] = credential.value
@@ -456,8 +456,6 @@ class ApiClient:
             raise NetworkError(f"{self.host} did not answer in time.") from None
 
     def _read(self, raw: Any, url: ServiceUrl) -> ApiResponse:
-        import requests
-
         chunks: list[bytes] = []
         size = 0
         try:

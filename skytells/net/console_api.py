@@ -9,50 +9,16 @@ secrets never reach a message.
 
 from __future__ import annotations
 
-import enum
 from collections.abc import Mapping
-from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from skytells.errors import AuthError, NetworkError
-from skytells.exitcodes import ExitCode
+from skytells.net.checks import TokenCheck, TokenStatus
 from skytells.net.http import HttpClient, Response
 from skytells.net.protocol.device_grant import DEVICE_GRANT_TYPE, DeviceGrantClientBase, PollOutcome
 from skytells.safety.sanitize import terminal_safe
 
-
-class TokenStatus(enum.Enum):
-    """Whether the server accepts a user token."""
-
-    VALID = "valid"
-    INVALID = "invalid"
-    UNKNOWN = "could not be checked"
-    #: A token no server can be asked about (a standard provider without userinfo): only its expiry is known.
-    UNVERIFIED = "not checked"
-
-    @property
-    def exit_code(self) -> ExitCode:
-        """The exit status of a command that checked a token: 4 invalid, 1 could not be checked, else 0."""
-        return {TokenStatus.INVALID: ExitCode.AUTH, TokenStatus.UNKNOWN: ExitCode.FAILURE}.get(self, ExitCode.OK)
-
-
-@dataclass(frozen=True)
-class TokenCheck:
-    """The answer to "is this token good?", with a caveat or a reason when it is not simply valid."""
-
-    status: TokenStatus
-    detail: str = ""
-    #: Extra facts learnt on the way (the OpenID Connect userinfo claims, for a standard provider's token).
-    claims: Mapping[str, str] = field(default_factory=dict)
-
-    @property
-    def summary(self) -> str:
-        """How every command shows the status: ``valid, lacks projects.read``, ``invalid (HTTP 401 ...)``."""
-        detail = self.detail.rstrip(".")
-        if not detail:
-            return self.status.value
-        return f"{self.status.value}, {detail}" if self.status is TokenStatus.VALID \
-            else f"{self.status.value} ({detail})"
+__all__ = ["ConsoleClient", "TokenCheck", "TokenStatus"]  # the checks' types are at home in skytells.net.checks
 
 
 class ConsoleClient(DeviceGrantClientBase):
@@ -64,6 +30,11 @@ class ConsoleClient(DeviceGrantClientBase):
 
     def __init__(self, http: HttpClient) -> None:
         self.http = http
+
+    @classmethod
+    def at(cls, server: str) -> ConsoleClient:
+        """A client of the console at ``server`` (a base URL, read by the one URL rule)."""
+        return cls(HttpClient(server))
 
     @property
     def host(self) -> str:  # type: ignore[override]
@@ -97,7 +68,7 @@ class ConsoleClient(DeviceGrantClientBase):
             return TokenCheck(TokenStatus.VALID, "lacks projects.read")
         return TokenCheck(TokenStatus.UNKNOWN, f"{self.host} answered {response.describe()}")
 
-    def linked_project(self, access_key: str) -> dict[str, Any]:
+    def linked_project(self, access_key: str) -> dict[str, str]:
         """The project a project access key belongs to (``GET /api/v1/cli/project``).
 
         Raises AuthError when the key is refused, NetworkError/ServerError when

@@ -25,8 +25,11 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
+import requests
+
 from skytells.cli_version import __version__
 from skytells.errors import NetworkError, ServerError, UsageError
+from skytells.safety import redaction
 from skytells.safety.sanitize import terminal_safe
 from skytells.safety.urls import ServiceUrl, parse_service_url
 
@@ -118,8 +121,6 @@ class Response:
         if self.kind == "empty":
             return f"HTTP {self.status} with an empty body"
         if isinstance(self.data, dict):
-            from skytells.safety import redaction
-
             for key in ("error_description", "message", "error"):
                 text = self.data.get(key)
                 if isinstance(text, str) and text.strip():
@@ -145,8 +146,6 @@ class HttpClient:
 
     def _get_session(self) -> Any:
         if self._session is None:
-            import requests
-
             self._session = requests.Session()
             self._session.headers["User-Agent"] = USER_AGENT
             self._session.headers["Accept"] = "application/json"
@@ -165,10 +164,6 @@ class HttpClient:
         Every credential it carries (the bearer token, credential headers,
         secret-named form and JSON fields) is registered with the redaction step first.
         """
-        import requests
-
-        from skytells.safety import redaction
-
         target = self._target(path)
         all_headers = dict(headers or {})
         if bearer is not None:
@@ -213,10 +208,6 @@ class HttpClient:
         return session.send(prepared, timeout=self.timeout, allow_redirects=False, **settings)
 
     def _read(self, raw: Any) -> Response:
-        import requests
-
-        from skytells.safety import redaction
-
         headers = {k.lower(): v for k, v in raw.headers.items()}
         chunks: list[bytes] = []
         size = 0
@@ -251,8 +242,6 @@ class HttpClient:
         return response
 
     def _explain(self, error: Exception) -> str:
-        import requests
-
         text = str(error)
         if isinstance(error, requests.exceptions.SSLError):
             if "certificate" not in text.lower():

@@ -21,6 +21,10 @@ from __future__ import annotations
 import ipaddress
 import re
 from dataclasses import dataclass, field, replace
+from urllib.parse import urlsplit
+
+from urllib3.exceptions import LocationParseError
+from urllib3.util import parse_url
 
 from skytells.errors import UsageError
 from skytells.safety.sanitize import terminal_safe
@@ -120,10 +124,6 @@ class ServiceUrl:
         requests prepares with urllib3's parser but picks the connection's host,
         port and proxy with ``urllib.parse``: both must agree with this URL.
         """
-        from urllib.parse import urlsplit
-
-        from urllib3.util import parse_url
-
         try:
             ours = parse_url(url)
             theirs = urlsplit(url)
@@ -144,9 +144,6 @@ def parse_service_url(text: str, setting: str, *, endpoint: bool = False) -> Ser
     an ``endpoint`` (from a server's metadata, a verification page) keeps its
     path and query exactly. The message never shows a user name or password.
     """
-    from urllib3.exceptions import LocationParseError
-    from urllib3.util import parse_url
-
     def refuse(problem: str) -> UsageError:
         return UsageError(f"{setting} {problem}: {shown(text)}.", hint=_HINT)
 

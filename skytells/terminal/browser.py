@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+import webbrowser
 
 from skytells.errors import UsageError
 from skytells.safety.urls import parse_service_url
@@ -30,8 +31,6 @@ def has_display() -> bool:
 
 def open_browser(url: str) -> bool:
     """Ask the system to open ``url``; True when a browser accepted it."""
-    import webbrowser
-
     try:
         return bool(webbrowser.open(url, new=2))
     except Exception:  # webbrowser raises assorted errors on broken setups

@@ -27,8 +27,14 @@ from typing import Any, ClassVar
 
 import pytest
 
+from skytells.config.scopes import DEFAULT_SCOPES
 from skytells.errors import SkytellsError
+from skytells.extensions import plugins
+from skytells.extensions.discovery import AUTHENTICATORS
 from skytells.login.interface import LoginOption, LoginRun, MethodLoader
+from skytells.net.console_api import ConsoleClient
+from skytells.net.http import HttpClient
+from skytells.terminal.ui import Terminal
 from skytells.testing.checks import assert_declared, exception_texts
 from skytells.testing.cli import CliRunner
 
@@ -90,11 +96,6 @@ class AuthenticatorConformance:
 
     def run_in_process(self, case: LoginCase, sandbox: Any, monkeypatch: pytest.MonkeyPatch) -> tuple[Any, str]:
         """Authenticate in this process; return (the result or the raised SkytellsError, what was shown)."""
-        from skytells.config.scopes import DEFAULT_SCOPES
-        from skytells.net.console_api import ConsoleClient
-        from skytells.net.http import HttpClient
-        from skytells.terminal.ui import Terminal
-
         for name, value in case.env.items():
             monkeypatch.setenv(name, value)
         options: dict[str, Any] = {o.dest: (False if o.is_switch else None)
@@ -130,9 +131,6 @@ class AuthenticatorConformance:
         assert reason is None, f"the method is unavailable here: {reason}"
 
     def test_is_registered_under_its_name(self) -> None:
-        from skytells.extensions import plugins
-        from skytells.extensions.discovery import AUTHENTICATORS
-
         ep = plugins.find(AUTHENTICATORS, self.authenticator_class.name)
         assert plugins.load(ep) is self.authenticator_class
 

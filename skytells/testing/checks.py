@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from skytells.extensions import plugins
+
 
 def assert_declared(cls: Any) -> None:
     """A plugin class declares a one-word name, a one-line description and a supported interface version."""
-    from skytells.extensions import plugins
-
     assert isinstance(cls.name, str) and cls.name and not any(c.isspace() for c in cls.name)
     assert isinstance(cls.description, str) and cls.description.strip()
     assert "\n" not in cls.description.strip(), "description must be one line"

@@ -11,6 +11,7 @@ with ``-p skytells.testing.pytest_plugin`` (on the command line or in
 from __future__ import annotations
 
 import contextlib
+import importlib.util
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -32,9 +33,7 @@ def skytells_sandbox_factory() -> Iterator[Callable[..., Any]]:
 
     The test is skipped when skytells-sandbox is not installed.
     """
-    try:
-        import skytells_sandbox  # noqa: F401
-    except ImportError:
+    if importlib.util.find_spec("skytells_sandbox") is None:
         pytest.skip(SANDBOX_MISSING)
     with contextlib.ExitStack() as started:
         yield lambda **settings: started.enter_context(start_sandbox(**settings))

@@ -16,7 +16,7 @@ def start_sandbox(**settings: Any) -> Any:
     ImportError with an install hint when skytells-sandbox is missing.
     """
     try:
-        from skytells_sandbox.server import Sandbox
+        from skytells_sandbox.server import Sandbox  # noqa: PLC0415  # extension boundary: an optional test extra
     except ImportError as error:
         raise ImportError(SANDBOX_MISSING) from error
     settings.setdefault("port", 0)

@@ -18,7 +18,7 @@ _ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]|\r")
 
 def _pexpect() -> Any:
     try:
-        import pexpect
+        import pexpect  # noqa: PLC0415  # extension boundary: an optional test extra, for a pseudo-terminal
     except ImportError as error:
         raise ImportError("running skytells on a pseudo-terminal needs pexpect (pip install pexpect)") from error
     return pexpect

@@ -40,7 +40,7 @@ def startup_cli(startup_world):
     return startup_world
 
 
-@pytest.mark.parametrize("args", [("--version",), ("help",), ("whoami", "--offline", "-f", "json")])
+@pytest.mark.parametrize("args", [("--version",), ("help",), ("whoami", "--offline", "-f", "json"), ("auth", "token")])
 def test_local_commands_import_nothing_heavy(startup_cli, args):
     startup_cli.run(*args)  # fill the caches first
     modules = _imported(startup_cli, *args)

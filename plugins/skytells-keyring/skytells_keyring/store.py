@@ -57,7 +57,7 @@ class _RolledBack(Exception):
 
 
 def _keyring() -> Any:
-    import keyring
+    import keyring  # noqa: PLC0415  # extension boundary: keyring and its backends load only when the store is used
 
     return keyring
 

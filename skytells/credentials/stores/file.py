@@ -16,10 +16,14 @@ import contextlib
 import os
 import secrets
 import stat
+import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import BinaryIO
+
+if sys.platform != "win32":  # Windows has no advisory locks: saves there stay atomic, without a lock
+    import fcntl
 
 from skytells.config import settings
 from skytells.credentials.model import StoredCredentials
@@ -143,9 +147,7 @@ class FileStore(CredentialStore):
 
     @contextlib.contextmanager
     def _locked(self) -> Iterator[None]:
-        try:
-            import fcntl
-        except ImportError:  # Windows: no advisory locks; saves stay atomic.
+        if sys.platform == "win32":
             yield
             return
         lock_path = self.directory / LOCK_NAME

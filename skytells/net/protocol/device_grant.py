@@ -10,8 +10,10 @@ dialect says how its statuses read through
 from __future__ import annotations
 
 import enum
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from email.utils import parsedate_to_datetime
 from functools import partial
 from typing import Any, ClassVar, Protocol
 
@@ -40,15 +42,11 @@ def parse_retry_after(value: str | None, now_epoch: float | None = None) -> floa
     value = value.strip()
     if value.isascii() and value.isdigit():  # str.isdigit() alone admits "²", which float() refuses
         return min(float(value), MAX_RETRY_AFTER)
-    from email.utils import parsedate_to_datetime
-
     try:
         when = parsedate_to_datetime(value).timestamp()
     except (TypeError, ValueError, IndexError, OverflowError):
         return None
     if now_epoch is None:
-        import time
-
         now_epoch = time.time()
     return min(max(when - now_epoch, 0.0), MAX_RETRY_AFTER)
 

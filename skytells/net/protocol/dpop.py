@@ -69,7 +69,8 @@ class DPoPKey:
     @classmethod
     def generate(cls) -> DPoPKey:
         """A new key pair."""
-        from cryptography.hazmat.primitives.asymmetric import ec
+        # cryptography loads only when a key is made or used: a login or refresh without DPoP never pays it.
+        from cryptography.hazmat.primitives.asymmetric import ec  # noqa: PLC0415
 
         return cls(ec.generate_private_key(ec.SECP256R1()))
 
@@ -78,7 +79,8 @@ class DPoPKey:
         """The key :meth:`stored` wrote; ValueError (without the text) when it is not one."""
         if not text.startswith(STORED_PREFIX):
             raise ValueError("not a stored DPoP key")
-        from cryptography.hazmat.primitives.asymmetric import ec
+        # cryptography loads only when a key is made or used: a login or refresh without DPoP never pays it.
+        from cryptography.hazmat.primitives.asymmetric import ec  # noqa: PLC0415
 
         try:
             scalar = int.from_bytes(_unb64url(text.removeprefix(STORED_PREFIX)), "big")
@@ -103,9 +105,10 @@ class DPoPKey:
 
     def proof(self, method: str, url: str, *, access_token: str | None = None, nonce: str | None = None) -> str:
         """A fresh DPoP proof JWT for one ``method`` request to ``url`` (``ath`` when presenting ``access_token``)."""
-        from cryptography.hazmat.primitives import hashes
-        from cryptography.hazmat.primitives.asymmetric import ec
-        from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
+        # cryptography loads only when a key is made or used: a login or refresh without DPoP never pays it.
+        from cryptography.hazmat.primitives import hashes  # noqa: PLC0415
+        from cryptography.hazmat.primitives.asymmetric import ec  # noqa: PLC0415
+        from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature  # noqa: PLC0415
 
         header = {"typ": "dpop+jwt", "alg": ES256, "jwk": dict(self.public_jwk)}
         claims: dict[str, Any] = {"jti": secrets.token_urlsafe(16), "htm": method.upper(), "htu": target_uri(url),

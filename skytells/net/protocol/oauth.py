@@ -339,8 +339,6 @@ class OAuthClient(DeviceGrantClientBase):
 
         The server must list the grant (:meth:`check_exchange_supported`): nothing is sent otherwise.
         """
-        from skytells.safety import redaction
-
         self.check_exchange_supported()
         redaction.register(subject_token)  # a server may echo it in an error text
         form = {"grant_type": TOKEN_EXCHANGE_GRANT_TYPE, "subject_token": subject_token,
