@@ -17,6 +17,9 @@ from packaging_support import Environment, wheel_files
 
 from skytells.cli_version import __version__
 
+#: One worker runs them all under xdist (--dist loadgroup), so the module-scoped wheels are built once.
+pytestmark = pytest.mark.xdist_group("packaging-wheels")
+
 CLI, SDK = "skytells-cli", "skytells"
 #: Install order, then the distribution removed. Both orders leave the same files (the test checks), and
 #: pip removes what a distribution's RECORD lists whatever the order, so two cases cover the four.
