@@ -14,7 +14,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from skytells.cli import help as help_command
+from skytells.cli import command as command_module
 from skytells.extensions import discovery, plugins
 
 
@@ -244,7 +244,7 @@ def test_a_warm_run_reads_no_distribution_metadata(startup_site, startup_logging
     monkeypatch.setattr(importlib.metadata, "entry_points", no_scan)
     monkeypatch.setattr(cliff.command, "packages_distributions", no_scan)
     monkeypatch.setattr(stevedore._cache, "_hash_settings_for_path", no_scan)
-    monkeypatch.setattr(help_command, "summary", no_scan)  # every summary comes from the cache
+    monkeypatch.setattr(command_module, "summary", no_scan)  # every summary comes from the cache
     discovery.forget()
     assert main(["help"]) == 0 and main(["whoami", "--offline"]) == 0
     assert capsys.readouterr().out == warm
