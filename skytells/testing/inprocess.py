@@ -288,8 +288,13 @@ def _watchdog(timeout: float | None) -> Iterator[Callable[[], None]]:
     def disarm() -> None:
         armed[0] = False
 
-    previous = signal.signal(_WATCHDOG_SIGNAL, overdue)
-    timer = threading.Timer(timeout, lambda: armed[0] and signal.pthread_kill(target, _WATCHDOG_SIGNAL))
+    def fire() -> None:
+        if armed[0]:
+            signal.pthread_kill(target, watchdog_signal)
+
+    watchdog_signal = _WATCHDOG_SIGNAL
+    previous = signal.signal(watchdog_signal, overdue)
+    timer = threading.Timer(timeout, fire)
     timer.daemon = True
     timer.start()
     try:
@@ -298,7 +303,7 @@ def _watchdog(timeout: float | None) -> Iterator[Callable[[], None]]:
         disarm()
         timer.cancel()
         timer.join()
-        signal.signal(_WATCHDOG_SIGNAL, previous)
+        signal.signal(watchdog_signal, previous)
 
 
 def run_in_process(args: Sequence[str], env: Mapping[str, str], *, input: str | None = None,

@@ -71,5 +71,6 @@ def skytells_cli_in_process(tmp_path: Path) -> Iterator[InProcessRunner]:
     environment that sets up the interpreter otherwise) and ``start`` and
     ``spawn`` still start the executable.
     """
-    with InProcessRunner(tmp_path / "skytells-cli") as runner:
+    runner = InProcessRunner(tmp_path / "skytells-cli")
+    with runner:
         yield runner
