@@ -37,6 +37,9 @@ from reliability_canary import secret_canary
 from reliability_catalogue import SCENARIOS, cases, run_hostile
 from reliability_support import World, concurrent_cli, crash_events, hammer_store, run_crash_point
 
+# The stress runs are about real processes (hangs, kills, concurrency): none of them runs in this process.
+World.in_process = False
+
 OLD_DOCUMENT = json.dumps({"token": "sk_pat_" + "ab" * 32, "access_key": "sk_proj_" + "cd" * 24,
                            "created_at": 1_700_000_000_000, "other_tool": {"kept": True}}, indent=2).encode()
 CHANGE = {"stress": "the new document"}

@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 
 from skytells.testing.cli import CliRunner
+from skytells.testing.inprocess import InProcessRunner
 from skytells.testing.sandbox import SANDBOX_MISSING, start_sandbox
 
 
@@ -58,4 +59,17 @@ def skytells_cli(tmp_path: Path) -> Iterator[CliRunner]:
     with ``skytells_cli.start_sandbox()`` stop when the test ends.
     """
     with CliRunner(tmp_path / "skytells-cli") as runner:
+        yield runner
+
+
+@pytest.fixture
+def skytells_cli_in_process(tmp_path: Path) -> Iterator[InProcessRunner]:
+    """An InProcessRunner: like ``skytells_cli``, but ``run`` calls ``skytells.main.main`` in this process.
+
+    Runs that need a process of their own (another program, a wrapper, an
+    environment that sets up the interpreter otherwise) and ``start`` and
+    ``spawn`` still start the executable.
+    """
+    runner = InProcessRunner(tmp_path / "skytells-cli")
+    with runner:
         yield runner

@@ -1,13 +1,15 @@
-"""End-to-end fixtures: the installed ``skytells`` executable against a real sandbox on 127.0.0.1.
+"""End-to-end fixtures: ``skytells`` against a real sandbox on 127.0.0.1.
 
 Every test gets an :class:`E2EWorld` (fixture ``e2e``): a
-:class:`skytells.testing.CliRunner` (temporary home, configuration and cache
-directory, no Skytells credential in the environment; runs to completion, in
-the background or on a pseudo-terminal) with a started sandbox the CLI talks
-to. Everything the CLI prints is kept; when the test ends, the secret canary
-checks that no token, project key or device code the test handled appears in
-any of it, and a traceback without --debug fails the test at once.
-"""
+:class:`skytells.testing.InProcessRunner` (temporary home, configuration and
+cache directory, no Skytells credential in the environment) with a started
+sandbox the CLI talks to. ``run`` calls the CLI's ``main`` in the test's
+process with the world's environment, stdin, stdout and stderr, which is all
+most checks need; ``start`` (in the background, for signals and concurrency)
+and ``spawn`` (on a pseudo-terminal) start the real executable. Everything the
+CLI prints is kept; when the test ends, the secret canary checks that no
+token, project key or device code the test handled appears in any of it, and
+a traceback without --debug fails the test at once."""
 
 from __future__ import annotations
 
@@ -20,12 +22,12 @@ from typing import Any
 import pytest
 from skytells_sandbox.server import Sandbox
 
-from skytells.testing import CliRunner, wait_for_polls
+from skytells.testing import InProcessRunner, wait_for_polls
 
 TIMEOUT = 30.0
 
 
-class E2EWorld(CliRunner):
+class E2EWorld(InProcessRunner):
     """One test's isolated machine, its sandboxes, and shortcuts that register secrets with the canary."""
 
     timeout = TIMEOUT

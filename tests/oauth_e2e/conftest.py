@@ -1,8 +1,9 @@
-"""End-to-end fixtures for standard OAuth: the real ``skytells`` executable against sandboxes
-in standard mode (RFC 8414 metadata, device grant, refresh with rotation, revocation, userinfo).
+"""End-to-end fixtures for standard OAuth: ``skytells`` against sandboxes in standard mode
+(RFC 8414 metadata, device grant, refresh with rotation, revocation, userinfo). Runs call the
+CLI's ``main`` in the test's process; ``start`` and ``run_together`` start real processes.
 
 The fixture ``oauth_world`` gives each test an :class:`OAuthWorld`: a
-:class:`skytells.testing.CliRunner` (temporary home, configuration and cache
+:class:`skytells.testing.InProcessRunner` (temporary home, configuration and cache
 directories, no Skytells credential in the environment) that starts sandboxes
 on 127.0.0.1 whose wall clock the test moves. Everything the CLI prints is
 kept; when the test ends, the canary checks that no token, refresh token, key
@@ -22,7 +23,7 @@ from urllib.parse import parse_qs
 import pytest
 from skytells_sandbox.server import Sandbox
 
-from skytells.testing import CliProcess, CliResult, CliRunner
+from skytells.testing import CliProcess, CliResult, InProcessRunner
 
 TIMEOUT = 30.0
 CLIENT_ID = "skytells-cli"
@@ -45,7 +46,7 @@ class OAuthWallClock:
             self.now += seconds
 
 
-class OAuthWorld(CliRunner):
+class OAuthWorld(InProcessRunner):
     """One test's machine: directories, environment, sandboxes, CLI runs and the canary."""
 
     timeout = TIMEOUT

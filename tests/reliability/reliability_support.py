@@ -1,8 +1,10 @@
 """Machinery shared by the reliability tests and ``benchmarks/stress.py``.
 
-- :class:`World`: a :class:`skytells.testing.CliRunner` whose TMPDIR is under
-  its root too, that can run the CLI under a virtual clock or with stdin
-  closed, and hands back runs that time out instead of failing;
+- :class:`World`: a :class:`skytells.testing.InProcessRunner` whose TMPDIR is
+  under its root too, that can run the CLI under a virtual clock or with stdin
+  closed (those runs, and runs with a wrapper, start the executable; the
+  others call its ``main`` in this process), and hands back runs that time
+  out instead of failing;
 - :class:`HostileServer`: a threaded HTTP server on 127.0.0.1 that answers
   each path with a scripted behaviour, from well-formed JSON to resets,
   stalls, trickled bytes and redirects, and records what it received;
@@ -35,7 +37,7 @@ from http.client import responses
 from pathlib import Path
 from typing import Any
 
-from skytells.testing import CliProcess, CliResult, CliRunner, CliTerminal, find_leaks
+from skytells.testing import CliProcess, CliResult, CliTerminal, InProcessRunner, find_leaks
 from skytells.testing.stores import new_project_key, new_token
 
 PYTHON = sys.executable
@@ -120,7 +122,7 @@ def clean_failure_problems(run: Run, code: int | Sequence[int], host: str) -> li
     return problems
 
 
-class World(CliRunner):
+class World(InProcessRunner):
     """One isolated machine (HOME, config, cache and TMPDIR under ``root``) that keeps every run.
 
     A run that outlives its timeout comes back with ``timed_out`` set rather than failing the test.
