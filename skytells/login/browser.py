@@ -11,11 +11,8 @@ is :mod:`skytells.login.browser_flow`, imported when the method is built.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
-
 from skytells.login.browser_options import NAME, OPTIONS
-from skytells.login.interface import ONE_STEP, LoginMethod, MethodLoader
+from skytells.login.interface import ONE_STEP, LoginMethod, MethodLoader, OptionValues
 
 
 class BrowserLoader(MethodLoader):
@@ -27,8 +24,8 @@ class BrowserLoader(MethodLoader):
     steps = ONE_STEP
     options = OPTIONS
 
-    def build(self, options: Mapping[str, Any]) -> LoginMethod:
+    def build(self, options: OptionValues) -> LoginMethod:
         # The extension boundary: the flow, the listener and the HTTP stack load only when a browser login runs.
-        from skytells.login.browser_flow import BrowserLogin
+        from skytells.login.browser_flow import BrowserLogin  # noqa: PLC0415  (extension boundary)
 
         return BrowserLogin(options)

@@ -13,11 +13,8 @@ method would.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
-
 from skytells.credentials import Credential
-from skytells.login.interface import ONE_STEP, LoginMethod, MethodLoader
+from skytells.login.interface import ONE_STEP, LoginMethod, MethodLoader, OptionValues
 from skytells.login.workload_options import NAME, OPTIONS
 
 
@@ -30,13 +27,13 @@ class WorkloadLoader(MethodLoader):
     steps = ONE_STEP
     api_version = 2
 
-    def build(self, options: Mapping[str, Any]) -> LoginMethod:
+    def build(self, options: OptionValues) -> LoginMethod:
         # The HTTP stack and the exchange load only when a workload login runs.
-        from skytells.login.workload_flow import WorkloadLogin
+        from skytells.login.workload_flow import WorkloadLogin  # noqa: PLC0415  (extension boundary)
 
         return WorkloadLogin.from_options(options)
 
     def renew(self, credential: Credential) -> Credential | None:
-        from skytells.login.workload_flow import renew
+        from skytells.login.workload_flow import renew  # noqa: PLC0415  (extension boundary)
 
         return renew(credential)
