@@ -16,8 +16,6 @@ from __future__ import annotations
 import hmac
 import secrets
 import threading
-from collections.abc import Mapping
-from typing import Any
 
 from skytells.credentials import Credential, now_ms
 from skytells.errors import (
@@ -30,7 +28,7 @@ from skytells.errors import (
     UsageError,
 )
 from skytells.login.browser_options import DEFAULT_TIMEOUT, ENV_CLIENT_ID, ENV_ISSUER, NAME
-from skytells.login.interface import LoginMethod, LoginRun, iso_utc
+from skytells.login.interface import LoginMethod, LoginRun, OptionValues, iso_utc
 from skytells.login.loopback import Callback, LoopbackListener, Page
 from skytells.net.protocol.oauth import (
     OPENID,
@@ -81,7 +79,7 @@ class _Opener:
 class BrowserLogin(LoginMethod):
     """The browser login, configured by the ``browser`` loader."""
 
-    def __init__(self, options: Mapping[str, Any]) -> None:
+    def __init__(self, options: OptionValues) -> None:
         self.options = options
 
     def run(self, login: LoginRun) -> Credential:
@@ -105,8 +103,9 @@ class BrowserLogin(LoginMethod):
         redaction.register(verifier)
         state = secrets.token_urlsafe(32)
         nonce = secrets.token_urlsafe(32) if OPENID in metadata.extra_scopes() else None
-        timeout = float(self.options.get("timeout") or DEFAULT_TIMEOUT)
-        with LoopbackListener(self.options.get("port") or 0, clock=login.clock) as listener:
+        chosen_timeout, chosen_port = self.options.get("timeout"), self.options.get("port")  # ints, by their parse
+        timeout = float(chosen_timeout if isinstance(chosen_timeout, int) else DEFAULT_TIMEOUT)
+        with LoopbackListener(chosen_port if isinstance(chosen_port, int) else 0, clock=login.clock) as listener:
             url = client.authorization_url(redirect_uri=listener.redirect_uri, scopes=login.scopes, state=state,
                                            code_challenge=s256_challenge(verifier), nonce=nonce).text
             if not browser.safe_to_open(url):  # the one URL rule, as for every URL the CLI opens

@@ -23,7 +23,7 @@ from urllib.parse import quote
 
 from skytells.credentials import Credential, now_ms
 from skytells.errors import AuthError, ExpiredTokenError, ServerError, UsageError
-from skytells.login.interface import LoginMethod, LoginRun
+from skytells.login.interface import LoginMethod, LoginRun, OptionValues, text_option
 from skytells.login.workload_options import ENV_ACTIONS_TOKEN, ENV_ACTIONS_URL, ENV_CLIENT_ID, ENV_ISSUER, NAME
 from skytells.net.protocol.device_grant import TokenSet
 from skytells.net.protocol.oauth import ID_TOKEN_TYPE, Endpoints, OAuthClient, discover
@@ -62,16 +62,16 @@ class IdTokenSource:
     variable: str | None = None
 
     @classmethod
-    def chosen(cls, options: Mapping[str, Any]) -> IdTokenSource:
+    def chosen(cls, options: OptionValues) -> IdTokenSource:
         """The source the options (or, without one, the GitHub Actions environment) choose; UsageError when none."""
-        path, variable = options.get("id_token_file"), options.get("id_token_env")
+        path, variable = text_option(options, "id_token_file"), text_option(options, "id_token_env")
         if path and variable:
             raise UsageError("--id-token-file and --id-token-env cannot be used together.",
                              hint="Pass the one that holds the CI's ID token.")
         if path:
-            return cls(FILE, path=str(path))
+            return cls(FILE, path=path)
         if variable:
-            return cls(ENV, variable=str(variable))
+            return cls(ENV, variable=variable)
         if os.environ.get(ENV_ACTIONS_URL) and os.environ.get(ENV_ACTIONS_TOKEN):
             return cls(GITHUB)
         raise UsageError("There is no CI ID token to exchange: this is not a GitHub Actions job allowed to ask for "
@@ -174,9 +174,9 @@ class WorkloadLogin(LoginMethod):
     subject_token_type: str = ID_TOKEN_TYPE
 
     @classmethod
-    def from_options(cls, options: Mapping[str, Any]) -> WorkloadLogin:
+    def from_options(cls, options: OptionValues) -> WorkloadLogin:
         """The login the options describe; UsageError (before anything is read or sent) when one is missing."""
-        issuer, client_id = options.get("issuer"), options.get("client_id")
+        issuer, client_id = text_option(options, "issuer"), text_option(options, "client_id")
         if not issuer:
             raise UsageError("The workload login needs the issuer that exchanges the ID token.",
                              hint=f"Pass --issuer URL or set {ENV_ISSUER}.")
@@ -184,8 +184,8 @@ class WorkloadLogin(LoginMethod):
             raise UsageError("The workload login needs this CLI's client id at the issuer.",
                              hint=f"Pass --client-id or set {ENV_CLIENT_ID}.")
         return cls(issuer=issuer, client_id=client_id, source=IdTokenSource.chosen(options),
-                   audience=options.get("audience"),
-                   subject_token_type=options.get("subject_token_type") or ID_TOKEN_TYPE)
+                   audience=text_option(options, "audience"),
+                   subject_token_type=text_option(options, "subject_token_type") or ID_TOKEN_TYPE)
 
     def run(self, login: LoginRun) -> Credential:
         return self.exchange(login.server, login.scopes, activity=login.terminal.activity)
