@@ -22,10 +22,23 @@ PACKAGE = REPO / "skytells"
 EXCLUDED = ("testing",)
 #: What counts as adapting cliff and stevedore (paths inside the package; a directory counts whole), and why.
 ADAPTATION = {
-    "cli": "the cliff application, command base and manager, help, groups, completion, display, argument errors",
+    "cli/app.py": "the cliff application: global options, context, logging, errors and exit codes",
+    "cli/argument_errors.py": "argparse's errors made one line that never echoes a value",
+    "cli/command.py": "cliff's Command with hooks and epilog from the entry-point index, not stevedore",
+    "cli/command_manager.py": "cliff's command manager importing only the command that runs, exact names only",
+    "cli/completion.py": "bash and zsh completion that cliff's complete command does not give",
+    "cli/display.py": "cliff's ShowOne/Lister with formatters from the index and typed machine output",
+    "cli/groups.py": "group listings cliff does not have",
+    "cli/help.py": "cliff's help command with cached summaries",
+    "cli/helptext.py": "one help style over argparse's, cliff's and plugins' texts",
     "extensions": "entry-point discovery, plugin loading and the summary cache that stand in for stevedore's",
-    "main.py": "where a run begins: streams, --version before cliff, exit codes",
-    "terminal/streams.py": "stdout and stderr as the CLI writes them (cliff, logging and tracebacks write there)",
+    "main.py": "where a run begins: --version before cliff is imported, exit codes",
+}
+#: In cli/ but not adaptation: what the commands are for, written once for all of them.
+NOT_ADAPTATION = {
+    "cli/context.py": "one run's profile, terminal, store, credentials and console",
+    "cli/client.py": "the authenticated API client commands and plugins use",
+    "cli/json_errors.py": "the one JSON error object programs read",
 }
 TARGET = 0.15
 
@@ -49,6 +62,8 @@ def main() -> int:
     print(f"{'file':<{width}}  lines")
     for relative, lines in adapting.items():
         print(f"{relative!s:<{width}}  {lines:5d}")
+    for name, why in NOT_ADAPTATION.items():
+        print(f"{name:<{width}}  (not counted: {why})")
     share = sum(adapting.values()) / total
     print(f"\nadaptation: {sum(adapting.values())} of {total} lines of code in skytells/ "
           f"(without {', '.join(f'{name}/' for name in EXCLUDED)}): {share:.1%} (target: at most {TARGET:.0%})")
