@@ -23,12 +23,12 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
 from skytells.config import settings
+from skytells.credentials.model import Credential
 from skytells.credentials.service import CredentialService
 from skytells.credentials.stores.base import CredentialStore
 from skytells.credentials.stores.registering import RegisteringStore
 from skytells.extensions import plugins
 from skytells.extensions.discovery import CREDENTIAL_STORES
-from skytells.login.renewal import renew_without_person
 from skytells.safety.safe_files import git_work_tree
 from skytells.terminal.ui import Terminal
 
@@ -93,6 +93,7 @@ class Context:
         """The credentials of this run's profile: resolution, changes, refresh and renewal by the login method."""
         return CredentialService(self.store, self.profile, renew=renew_without_person)
 
+
     def console(self, server: str | None = None) -> ConsoleClient:
         """A client of the Skytells console at ``server`` (default: ``SKYTELLS_API_URL``, else the official one)."""
         # Only online: requests takes as long to import as cliff.app (1.03x); whoami --offline, auth token need none.
@@ -140,3 +141,11 @@ def non_interactive_from_env() -> bool:
     Any other value counts, so that a setting such as ``true``, ``1`` or ``ci`` never leaves a run waiting.
     """
     return os.environ.get(ENV_NONINTERACTIVE, "").strip().lower() not in INTERACTIVE_VALUES
+
+
+def renew_without_person(credential: Credential) -> Credential | None:
+    """Have the login method that issued ``credential`` sign in again without a person (or None)."""
+    # Only for a token that expired and has no refresh token: local commands load no login code (tests/startup).
+    from skytells.login.renewal import renew_without_person as renew  # noqa: PLC0415
+
+    return renew(credential)

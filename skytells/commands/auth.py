@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 from skytells.cli.command import Command
 from skytells.cli.display import Lister, Shown
@@ -130,8 +131,10 @@ class AuthToken(Command):
         refuse_bound(active.credential)
         if not parsed_args.no_check:
             server = credentials.server_for(active.credential)
-            check = credentials.check_token(active.token, active.credential, self.context.console(server),
-                                            max_age=check_cache.MAX_AGE_SECONDS)
+            # A recent "valid" answer comes from the cache: the console client (and requests) load only to ask.
+            check = credentials.check_token(active.token, active.credential, lambda: self.context.console(server),
+                                            max_age=check_cache.MAX_AGE_SECONDS,
+                                            host=authority(server))
             login = command_for(credentials.profile, "login")
             if check.status is TokenStatus.INVALID:
                 raise AuthError(f"The token is {check.summary}; it is not printed.",
@@ -156,3 +159,14 @@ def refuse_bound(credential: Credential | None) -> None:
                          "would be refused, and the key never leaves the credential store.",
                          hint="Use skytells commands, which prove the key, or log in again with --no-dpop "
                               "for a token that scripts can use.")
+
+
+def authority(url: str) -> str:
+    """``host[:port]`` of a URL the settings already checked, as a console client names its server.
+
+    Read with ``urlsplit``: the URL rule's module loads urllib3, which a cached answer does not need.
+    """
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    host = f"[{host}]" if ":" in host else host
+    return host if parts.port is None else f"{host}:{parts.port}"

@@ -212,8 +212,9 @@ class CredentialService:
         return tokens.refresh_under_lock(self.store, self.profile, credential)
 
     @staticmethod
-    def check_token(token: str, credential: Credential | None, console: ConsoleClient, *,
-                    max_age: float = 0.0) -> TokenCheck:
+    def check_token(token: str, credential: Credential | None,
+                    console: ConsoleClient | Callable[[], ConsoleClient], *, max_age: float = 0.0,
+                    host: str = "") -> TokenCheck:
         """Whether ``token`` is good, asked where it lives; every command that shows a status asks here.
 
         A token from a standard provider (``login --issuer``) is unknown to the
@@ -223,11 +224,17 @@ class CredentialService:
         (``skytells.credentials.check_cache``): with ``max_age`` (``auth
         token``), a "valid" answer that recent is used without asking again; a
         token any command found not valid is always asked about again.
+        ``console`` may be a function that makes the client, with the console's
+        ``host``: an answer from the cache then loads no HTTP stack.
         """
-        where = credential.issuer if credential is not None and credential.issuer else console.host
+        if credential is not None and credential.issuer:
+            where = credential.issuer
+        else:
+            where = host if callable(console) else console.host
         if max_age > 0 and check_cache.recently_valid(token, where, max_age):
             return TokenCheck(TokenStatus.VALID, f"checked less than {max_age:.0f} s ago")
-        check = CredentialService._ask_about(token, credential, console)
+        client = console() if callable(console) else console
+        check = CredentialService._ask_about(token, credential, client)
         check_cache.remember(token, where, check.status is TokenStatus.VALID)
         return check
 

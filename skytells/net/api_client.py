@@ -41,10 +41,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 from urllib.parse import quote, urlencode, urljoin, urlsplit
 
-import requests
-
 from skytells.errors import AuthError, NetworkError, ServerError, UsageError
-from skytells.net import http
 from skytells.safety import redaction
 from skytells.safety.sanitize import terminal_safe
 from skytells.safety.urls import ServiceUrl, parse_service_url, shown
@@ -259,6 +256,9 @@ class ApiClient:
         self._find_credential = credential
         self._credential: ApiCredential | None = None
         self._found = False
+        # The HTTP stack (requests: 1.03x cliff.app's import) loads when a client is made: 'api --help' has none.
+        from skytells.net import http  # noqa: PLC0415
+
         self._http = http.HttpClient(self.base, setting=self.setting, timeout=timeout)
 
     @property
@@ -431,6 +431,10 @@ class ApiClient:
 
     def _send_once(self, method: str, url: ServiceUrl, headers: dict[str, str], body: bytes | None,
                    credential: ApiCredential | None) -> ApiResponse:
+        import requests  # noqa: PLC0415  (loaded with the client already: a lookup)
+
+        from skytells.net import http  # noqa: PLC0415  (the same)
+
         outgoing = OutgoingRequest(method, url.text, dict(headers), body)
         if credential is not None:
             outgoing.headers[credential.header] = credential.value
@@ -456,6 +460,8 @@ class ApiClient:
             raise NetworkError(f"{self.host} did not answer in time.") from None
 
     def _read(self, raw: Any, url: ServiceUrl) -> ApiResponse:
+        import requests  # noqa: PLC0415  (loaded by _send_once already: a lookup)
+
         chunks: list[bytes] = []
         size = 0
         try:

@@ -23,9 +23,6 @@ import re
 from dataclasses import dataclass, field, replace
 from urllib.parse import urlsplit
 
-from urllib3.exceptions import LocationParseError
-from urllib3.util import parse_url
-
 from skytells.errors import UsageError
 from skytells.safety.sanitize import terminal_safe
 
@@ -124,6 +121,8 @@ class ServiceUrl:
         requests prepares with urllib3's parser but picks the connection's host,
         port and proxy with ``urllib.parse``: both must agree with this URL.
         """
+        from urllib3.util import parse_url  # noqa: PLC0415  (loaded with the HTTP stack already: a lookup)
+
         try:
             ours = parse_url(url)
             theirs = urlsplit(url)
@@ -157,9 +156,12 @@ def parse_service_url(text: str, setting: str, *, endpoint: bool = False) -> Ser
         raise refuse("contains '@' (a user name or password does not belong in the URL)")
     if "#" in text:
         raise refuse("contains a fragment ('#')")
+    # urllib3 takes as long to import as cliff.app (1.0x): only when a URL is read, never on a local command's path.
+    from urllib3.util import parse_url  # noqa: PLC0415
+
     try:
         parsed = parse_url(text)
-    except (LocationParseError, ValueError):
+    except ValueError:  # urllib3's LocationParseError is one
         raise refuse("is not a valid URL") from None
     if parsed.scheme not in SCHEMES or not text.lower().startswith(f"{parsed.scheme}://"):
         raise refuse("must be an https:// URL")

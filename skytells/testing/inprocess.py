@@ -37,6 +37,7 @@ import tempfile
 import threading
 import time
 import traceback
+import webbrowser
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import IO, Any
 
@@ -77,8 +78,11 @@ def needs_a_process(env: Mapping[str, str]) -> str | None:
 
 def reset_process_state() -> None:
     """Forget what one run of the CLI left in this process: its secrets, warnings already given, the
-    entry-point index it read (another run may have another cache directory or ``sys.path``)."""
+    entry-point index it read (another run may have another cache directory or ``sys.path``), and the
+    browsers ``webbrowser`` found (it reads ``BROWSER`` once per process; each run has its own)."""
     redaction.reset()
+    webbrowser._tryorder = None  # type: ignore[attr-defined]
+    webbrowser._browsers.clear()  # type: ignore[attr-defined]
     discovery.forget()
     plugins._warned.clear()
     document._warned.clear()

@@ -68,4 +68,4 @@ def test_local_commands_still_import_no_api_client(world, args):
     world.write_credentials()
     world.run(*args)  # fill the caches first
     modules = imported(world, *args)
-    assert heavy(modules, ("skytells.net", "skytells.cli.client", "requests")) == set()
+    assert heavy(modules, ("skytells.net.api_client", "skytells.net.http", "skytells.cli.client", "requests")) == set()

@@ -118,6 +118,6 @@ def test_skytells_issuer_does_not_stop_a_pasted_token_login(oauth_world):
     assert pasted.code == 0, str(pasted)
     stored = oauth_world.profile()
     assert stored["token"] == pat and "issuer" not in stored["meta"]["token"]
-    owners = "'device' and 'workload' login methods"  # the workload login takes --issuer too
+    owners = "'device', 'browser' and 'workload' login methods"  # the browser and workload logins take --issuer too
     assert both.code == 2 and f"--issuer is an option of the {owners}" in both.stderr, str(both)
     assert not oauth_world.seen(sandbox, "/.well-known/oauth-authorization-server")

@@ -21,7 +21,7 @@ from skytells.exitcodes import ExitCode
 
 #: Commands that print to stdout (each works, and prints, when stdout is fine).
 PRINTING = [("help",), ("help", "login"), ("login", "--help"), ("--version",), ("whoami", "--offline"),
-            ("whoami", "--offline", "-f", "json"), ("auth", "token"), ("auth", "status", "--offline"),
+            ("whoami", "--offline", "-f", "json"), ("auth", "token", "--no-check"), ("auth", "status", "--offline"),
             ("auth", "status", "--offline", "-f", "yaml"), ("plugins",), ("api-key", "status"),
             ("api-key", "status", "-f", "shell")]
 #: A shell prefix for each unwritable stdout (``"$@"`` is the skytells command line).

@@ -40,7 +40,8 @@ def startup_cli(startup_world):
     return startup_world
 
 
-@pytest.mark.parametrize("args", [("--version",), ("help",), ("whoami", "--offline", "-f", "json"), ("auth", "token")])
+@pytest.mark.parametrize("args", [("--version",), ("help",), ("whoami", "--offline", "-f", "json"),
+                                  ("auth", "token", "--no-check")])
 def test_local_commands_import_nothing_heavy(startup_cli, args):
     startup_cli.run(*args)  # fill the caches first
     modules = _imported(startup_cli, *args)
@@ -79,3 +80,15 @@ def test_completion_lists_every_formatter_option(startup_cli):
     whoami = next(line for line in listed.stdout.splitlines() if line.strip().startswith("whoami)"))
     for option in ("--format", "--offline", "--noindent", "--prefix", "--max-width", "--print-empty"):
         assert f" {option}" in whoami, whoami
+
+
+def test_auth_token_answered_from_its_recent_check_imports_nothing_heavy(startup_cli):
+    """A script calling auth token often: the first run asks the server, the next ones load no HTTP stack."""
+    sandbox = startup_cli.start_sandbox()
+    startup_cli.use_sandbox(sandbox)
+    startup_cli.write_credentials({"token": sandbox.issue_token()})
+    assert startup_cli.run("auth", "token").code == 0  # asks the server, and remembers the answer
+    modules = _imported(startup_cli, "auth", "token")
+    # urllib3 reads the sandbox's URL from SKYTELLS_API_URL (a URL set in the environment); no HTTP client loads.
+    network = tuple(name for name in HEAVY if name != "urllib3")
+    assert not {name for name in modules if name in network or name.startswith(tuple(f"{h}." for h in network))}
