@@ -80,15 +80,20 @@ def safe_text(text: str, limit: int = 4000) -> str:
 _ROW = re.compile(r"^(\s+\S.*?\s{2,})(\S.*)$")
 
 
+#: Lines that start so are commands to copy: never wrapped, whatever the width.
+PREFORMATTED = ("    ", "\t")
+
+
 class ParagraphHelpFormatter(SmartHelpFormatter):
     """cliff's help formatter, breaking lines between words only and keeping a description's layout.
 
     argparse fills a description into one block and breaks a long word at its
     hyphens (``--max-`` / ``width``). Here blank lines separate paragraphs; the
     lines of a paragraph that start at the margin are filled together; an
-    indented line (an example command, a row of a table such as the login
-    methods) stays a line of its own, wrapped if it must be under its second
-    column; and a line is only ever broken at a space.
+    indented line (a row of a table such as the login methods) stays a line of
+    its own, wrapped if it must be under its second column; a line indented by
+    four spaces or more (a command to copy) is kept whole, as Markdown keeps
+    code; and a line is only ever broken at a space.
     """
 
     def _wrap(self, text: str, width: int, indent: str = "", hanging: str | None = None) -> list[str]:
@@ -103,7 +108,7 @@ class ParagraphHelpFormatter(SmartHelpFormatter):
         return lines
 
     def _indented_line(self, line: str, width: int, indent: str) -> list[str]:
-        if len(indent + line.rstrip()) <= width:
+        if len(indent + line.rstrip()) <= width or line.startswith(PREFORMATTED):
             return [indent + line.rstrip()]
         row = _ROW.match(line)
         head = row.group(1) if row else line[:len(line) - len(line.lstrip())]

@@ -44,7 +44,7 @@ from urllib.parse import quote, urlencode, urljoin, urlsplit
 from skytells.errors import AuthError, NetworkError, ServerError, UsageError
 from skytells.safety import redaction
 from skytells.safety.sanitize import terminal_safe
-from skytells.safety.urls import ServiceUrl, parse_service_url, shown
+from skytells.safety.urls import ServiceUrl, parse_service_url
 
 #: The largest request body sent (a UsageError beyond it).
 MAX_REQUEST_BYTES = 8 * 1024 * 1024
@@ -293,7 +293,7 @@ class ApiClient:
         if "://" in path.split("?", 1)[0] or path.startswith("//"):
             url = parse_service_url(path, "The URL", endpoint=True)
             if url.origin != self.origin:
-                raise UsageError(f"{shown(path)} is not on {self.origin}, where {self.name} is; "
+                raise UsageError(f"{url.origin} is not {self.origin}, where {self.name} is; "
                                  "the credential is only ever sent to its own origin.",
                                  hint=f"Give a path, or a URL on {self.origin}.")
         else:
@@ -302,10 +302,11 @@ class ApiClient:
             try:
                 joined = self.base.join(suffix) if suffix != "/" else self.base.join("/")
             except ValueError:
-                raise UsageError(f"{shown(path)} is not a plain path (a '%' must start a %XX escape).") from None
+                # The path itself is not shown: what could not be placed may be a secret typed by mistake.
+                raise UsageError("The path is not a plain path (a '%' must start a %XX escape).") from None
             url = ServiceUrl(joined.scheme, joined.host, joined.port, joined.path, query or None, self.setting)
             if any(not ("!" <= character <= "~") or character == "#" for character in query):
-                raise UsageError(f"The query of {shown(path)} holds a space or a character that is not ASCII.",
+                raise UsageError("The path's query holds a space or a character that is not ASCII.",
                                  hint="Percent-encode it, or pass the fields with -f/-F.")
         if params:
             extra = urlencode([(key, _query_text(value)) for key, value in

@@ -24,6 +24,7 @@ COMMANDS = sorted(ep.name.replace("_", " ") for ep in entry_points(group="skytel
                   if ep.dist is not None and ep.dist.name == "skytells-cli")
 #: What each command needs besides options to run: its arguments, and what it reads on stdin.
 INVOCATIONS: dict[str, tuple[tuple[str, ...], str | None]] = {
+    "api": (("/api/v1/cli/projects",), None),
     "api-key rm": ((), None),
     "api-key set": ((), "API_KEY"),
     "api-key status": ((), None),

@@ -15,7 +15,7 @@ ABBREVIATIONS = [
     (("logou",), "logout"),
     (("whoam",), "whoami"),
     (("who", "--offline"), "whoami"),
-    (("api", "rm"), "api-key rm"),
+    (("api-k", "rm"), "api-key rm"),  # 'api rm' is now 'skytells api' with the path rm
     (("api-key", "r"), "api-key rm"),
     (("auth", "tok"), "auth token"),
     (("auth", "stat", "--offline"), "auth status"),

@@ -40,6 +40,11 @@ def _record():
 atexit.register(_record)
 '''
 
+def unwrapped(listing: str) -> str:
+    """A help listing with each row's wrapped continuation lines (a hanging indent) joined to the row."""
+    return re.sub(r"\n {6,}(?=\S)", " ", listing)
+
+
 
 def method_source(name: str, options: str) -> str:
     """A method whose ``authenticate`` fails with the option values it received (exit 4)."""
@@ -282,7 +287,8 @@ def test_login_help_and_plugins_show_every_clashing_method_as_broken(login_run):
     assert helped.exit_code == 0 and listed.exit_code == 0
     rows = {row["Name"]: row for row in json.loads(listed.stdout)}
     for name, flag in CLASHING.items():
-        assert re.search(rf"^  {name} +\(broken: {re.escape(clash_problem(flag))}\)$", helped.stdout, re.M)
+        assert re.search(rf"^  {name} +\(broken: {re.escape(clash_problem(flag))}\)$", unwrapped(helped.stdout),
+                         re.M)
         warned = [line for line in helped.stderr.splitlines() if f"'{name}'" in line]
         assert len(warned) == 1 and warned[0].endswith(f"Remove it with: pip uninstall skytells-{name}")
         assert rows[name]["State"] == f"failed: {clash_problem(flag)}"

@@ -280,7 +280,9 @@ SECRET = object()  # where the secret goes in an argument list
 JOIN = "\0"  # a word ending with it is joined to the secret that follows ("--" JOIN, SECRET: "--<secret>")
 Slot = tuple[Any, ...]
 #: A value for each required positional argument, so that the command reaches the option under test.
-FILLERS = {"link": ("-",), "auth switch": ("default",)}
+FILLERS = {"link": ("-",), "auth switch": ("default",), "api": ("/x",), "models inspect": ("flux",),
+           "predictions get": ("p1",), "predictions cancel": ("p1",), "predictions rm": ("p1",),
+           "predictions create": ("flux", "--input", "{}")}
 #: Commands left out of the sweep of valid values: they would run a server until interrupted.
 SERVES = ("sandbox",)
 
