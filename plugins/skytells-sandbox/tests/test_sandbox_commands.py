@@ -270,7 +270,7 @@ def test_help_says_how_to_get_test_credentials(program):
     lines = [line.strip() for line in shown.splitlines()]
 
     assert any(line.startswith("Test credentials:") for line in lines)
-    text = " ".join(lines)  # a row of prose may wrap in a narrow terminal; a command to copy may not
+    text = " ".join(lines)  # prose may wrap in a narrow terminal; a command to copy may not
     for command, mint in MINT_COMMANDS.items():
         assert mint in lines  # whole, on a line of its own, even in a narrow terminal
         assert f"for {command}:" in text, command
