@@ -50,6 +50,14 @@ CASES: dict[str, tuple[tuple[str, ...], set[str]]] = {
     "options after an option's value": (("auth", "status", "-f", "json", "--off"), {"--offline"}),
     "nothing after a command without subcommands": (("auth", "switch", ""), set()),
     "nothing for an unknown word": (("nope", ""), set()),
+    # login's options depend on the method chosen: every installed method's own, and login's steps
+    "login's steps and every method's options": (("login", "--"), {
+        "--token", "--method", "--scopes", "--force", "--help", "--json", "--request", "--check", "--wait",
+        "--no-browser", "--qr", "--issuer", "--client-id", "--device-authorization-endpoint", "--no-dpop",
+        "--port", "--timeout", "--command", "--command-timeout", "--shell", "--audience", "--id-token-file",
+        "--id-token-env", "--subject-token-type"}),
+    "a method's option by its start": (("login", "--method", "device", "--q"), {"--qr"}),
+    "the installed login methods": (("login", "--method", ""), {"device", "token", "browser", "command", "workload"}),
 }
 BASH_ONLY = {
     # bash splits --format=json at "=" into three words
