@@ -105,23 +105,56 @@ def refresh_under_lock(store: CredentialStore, profile: str | None, seen: Creden
     before the change runs). Should the save fail all the same, the error
     says whether the stored refresh token was spent and what to do.
     """
+    def refreshed(current: Credential) -> Credential:
+        try:
+            return _refreshed(current)
+        except AuthError as refused:  # the same error, with the login of the profile in use
+            raise type(refused)(refused.message, hint=f"Run {command_for(profile, 'login')} again.") from None
+
+    return _replaced_under_lock(store, profile, seen, refreshed, "refreshed")
+
+
+#: Signs in again without a person from a stored credential (``MethodLoader.renew``); None when it cannot.
+Renewer = Callable[[Credential], "Credential | None"]
+
+
+def renew_under_lock(store: CredentialStore, profile: str | None, seen: Credential, renew: Renewer) -> ActiveToken:
+    """Have the login method sign ``profile`` in again under the store's lock, unless another process already did.
+
+    For tokens that come without a refresh token but can be obtained again
+    without a person (``workload``: a new exchange of the CI's ID token).
+    ExpiredTokenError when the method cannot.
+    """
+    def renewed(current: Credential) -> Credential:
+        fresh = renew(current)
+        if fresh is None:
+            raise ExpiredTokenError("The stored token has expired and cannot be renewed.",
+                                    hint=f"Run {command_for(profile, 'login')} again.")
+        return fresh
+
+    return _replaced_under_lock(store, profile, seen, renewed, "renewed")
+
+
+def _replaced_under_lock(store: CredentialStore, profile: str | None, seen: Credential,
+                         obtain: Callable[[Credential], Credential], done: str) -> ActiveToken:
+    """``profile``'s token replaced by what ``obtain`` gives for it, under the store's lock, once writable.
+
+    Another process that replaced it first wins: its token is used. A save that fails after ``obtain``
+    spent something says exactly what (:func:`unsaved_refresh`).
+    """
     outcome: dict[str, Credential] = {}
     store.check_writable()
 
     def change(record: StoredCredentials) -> None:
         target = record.profile(profile)
         current = target.token_credential() if target else None
-        if current is None:
-            raise AuthError("You were logged out while the token was being refreshed.",
+        if target is None or current is None:
+            raise AuthError(f"You were logged out while the token was being {done}.",
                             hint=f"Run {command_for(profile, 'login')} again.")
         if current.token != seen.token and not expires_soon(current):
-            outcome["credential"] = current  # another process refreshed first: use its tokens
+            outcome["credential"] = current  # another process did it first: use its token
             return
-        try:
-            fresh = _refreshed(current)
-        except AuthError as refused:  # the same error, with the login of the profile in use
-            raise type(refused)(refused.message, hint=f"Run {command_for(profile, 'login')} again.") from None
-        assert target is not None
+        fresh = obtain(current)
         target.set_token(fresh)
         outcome["credential"] = fresh
 
@@ -136,42 +169,6 @@ def refresh_under_lock(store: CredentialStore, profile: str | None, seen: Creden
     return ActiveToken(credential.token, "store", credential, refreshed=credential.token != seen.token)
 
 
-
-#: Signs in again without a person from a stored credential (``MethodLoader.renew``); None when it cannot.
-Renewer = Callable[[Credential], "Credential | None"]
-
-
-def renew_under_lock(store: CredentialStore, profile: str | None, seen: Credential, renew: Renewer) -> ActiveToken:
-    """Have the login method sign ``profile`` in again under the store's lock, unless another process already did.
-
-    For tokens that come without a refresh token but can be obtained again
-    without a person (``workload``: a new exchange of the CI's ID token).
-    ExpiredTokenError when the method cannot.
-    """
-    outcome: dict[str, Credential] = {}
-
-    def change(record: StoredCredentials) -> None:
-        target = record.profile(profile)
-        current = target.token_credential() if target else None
-        if current is None:
-            raise AuthError("You were logged out while the token was being renewed.",
-                            hint=f"Run {command_for(profile, 'login')} again.")
-        if current.token != seen.token and not expires_soon(current):
-            outcome["credential"] = current  # another process renewed first: use its token
-            return
-        fresh = renew(current)
-        if fresh is None:
-            raise ExpiredTokenError("The stored token has expired and cannot be renewed.",
-                                    hint=f"Run {command_for(profile, 'login')} again.")
-        assert target is not None
-        target.set_token(fresh)
-        outcome["credential"] = fresh
-
-    store.update(change)
-    credential = outcome["credential"]
-    return ActiveToken(credential.token, "store", credential, refreshed=credential.token != seen.token)
-
-
 def unsaved_refresh(error: StoreError, old: Credential, fresh: Credential, profile: str | None) -> StoreError:
     """The error for tokens a refresh brought that the store then failed to save: what happened, what to do."""
     login = command_for(profile, "login")
@@ -180,5 +177,6 @@ def unsaved_refresh(error: StoreError, old: Credential, fresh: Credential, profi
         return StoreError(f"{host} issued new tokens, but they could not be saved ({error.message.rstrip('.')}); "
                           "the stored refresh token was spent and no longer works.",
                           hint=f"Make the store writable again, then run {login}.")
+    kept = "the stored refresh token still works" if old.refresh_token else "nothing stored was spent"
     return StoreError(f"{host} issued a new access token, but it could not be saved ({error.message.rstrip('.')}); "
-                      "the stored refresh token still works.", hint="Try again once the store can be written.")
+                      f"{kept}.", hint="Try again once the store can be written.")

@@ -10,8 +10,6 @@ appears in anything the CLI printed (the stdout of ``auth token`` excepted).
 
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -21,26 +19,13 @@ import pytest
 from skytells_sandbox.server import Sandbox
 
 from skytells.testing import CliResult, CliRunner
+from tests.fixture_loading import load_conftest
 
 CLIENT_ID = "skytells-cli"
 
 
-class WallClock:
-    """The sandbox's wall clock: real time when made, then still until the test moves it."""
-
-    def __init__(self) -> None:
-        self.now = time.time()
-        self._lock = threading.Lock()
-
-    def __call__(self) -> float:
-        with self._lock:
-            return self.now
-
-    def advance(self, seconds: float) -> None:
-        """Let ``seconds`` pass for the sandbox."""
-        with self._lock:
-            self.now += seconds
-
+#: The sandbox's wall clock: real time when made, then still until the test moves it.
+WallClock = load_conftest("dpop_oauth_fixtures", "oauth_e2e").OAuthWallClock
 
 class DpopWorld(CliRunner):
     """One test's machine: directories, environment, a DPoP sandbox, CLI runs and the canary."""
