@@ -36,6 +36,8 @@ from skytells.net.protocol.oauth import (
     OAuthClient,
     ServerMetadata,
     discover,
+    dpop_key_for,
+    kept_key,
     new_code_verifier,
     s256_challenge,
 )
@@ -98,7 +100,8 @@ class BrowserLogin(LoginMethod):
         with terminal.activity("Reading the authorization server's metadata..."):
             metadata = discover(issuer)
         refuse_without_s256(metadata)
-        client = OAuthClient(metadata, client_id)
+        key = dpop_key_for(metadata, wanted=not self.options.get("no_dpop"))
+        client = OAuthClient(metadata, client_id, dpop=key)
         verifier = new_code_verifier()
         redaction.register(verifier)
         state = secrets.token_urlsafe(32)
@@ -124,7 +127,7 @@ class BrowserLogin(LoginMethod):
                                         token_type=tokens.token_type,
                                         expires_at=values.expiry_ms(tokens.expires_in, now_ms()),
                                         refresh_token=tokens.refresh_token, issuer=metadata.issuer,
-                                        client_id=client_id)
+                                        client_id=client_id, dpop_key=kept_key(key, tokens.token_type))
             except AccessDeniedError:
                 callback.answer(CANCELLED)
                 raise

@@ -56,4 +56,6 @@ OPTIONS = (
                 "system picks).", metavar="N", parse=port),
     LoginOption("--timeout", f"Seconds to wait for the browser to come back (default: {DEFAULT_TIMEOUT}).",
                 metavar="SECONDS", parse=timeout),
+    LoginOption("--no-dpop", "Do not bind the tokens to a key (DPoP, RFC 9449) even where the server offers it, "
+                "so that scripts can use the token as a Bearer token.", is_switch=True),
 )

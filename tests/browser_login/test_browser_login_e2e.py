@@ -348,3 +348,27 @@ def test_no_secret_in_any_output_log_page_url_or_file(browser_world):
     assert find_leaks(texts, browser_world.canary.secrets, browser_world.canary_window) == []
     for path in browser_world.config_dir.rglob("*"):
         assert path.stat().st_mode & (stat.S_IRWXG | stat.S_IRWXO) == 0, f"{path} is readable by others"
+
+
+# -- tokens bound to a key (DPoP), as the device login binds them --------------------------------------------
+
+
+@pytest.mark.parametrize("opt_out", [False, True], ids=["bound", "--no-dpop"])
+def test_a_server_that_binds_tokens_gets_a_proof_with_the_code_and_binds_them(browser_world, opt_out):
+    sandbox = browser_world.start_sandbox(dpop=True, oidc=True)
+    browser = browser_world.browser()
+
+    result = browser_world.browser_login(sandbox, browser, *(["--no-dpop"] if opt_out else []))
+
+    assert result.code == 0, result
+    stored = browser_world.credentials()
+    exchanges = [seen for seen in sandbox.requests_seen if seen.path == "/oauth/token"]
+    assert exchanges and all(bool(seen.header("DPoP")) is not opt_out for seen in exchanges)
+    if opt_out:
+        assert "dpop_key" not in stored and stored["meta"]["token"].get("token_type", "Bearer") != "DPoP"
+        return
+    assert stored["meta"]["token"]["token_type"] == "DPoP" and stored["dpop_key"]
+    assert sandbox.token_binding(stored["token"]) is not None
+    assert find_leaks([("login output", result.output)], [stored["dpop_key"]]) == []
+    whoami = browser_world.run("whoami")  # userinfo with a fresh proof for the bound token
+    assert whoami.code == 0, whoami

@@ -156,7 +156,9 @@ def token(ctx: Context, request: Request) -> Response:
         return _error(outcome.result.value, POLL_DESCRIPTIONS[outcome.result])
     if grant_type == authorize.AUTHORIZATION_CODE_GRANT_TYPE:
         redeemed = authorize.redeem(ctx, params, client_id)
-        return _token_answer(redeemed) if isinstance(redeemed, TokenSet) else _error(*redeemed)
+        if isinstance(redeemed, TokenSet):
+            return _token_answer(redeemed, ctx, jkt)
+        return _error(*redeemed)
     if grant_type == REFRESH_GRANT_TYPE:
         refresh_token = _required(params, "refresh_token")
         _check_key(ctx, refresh_token, jkt)

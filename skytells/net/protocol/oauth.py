@@ -293,7 +293,7 @@ class OAuthClient(DeviceGrantClientBase):
         """
         redaction.register(code)
         redaction.register(code_verifier)
-        response = self.endpoints.request("POST", self.metadata.token_endpoint, form={
+        response = self._send("POST", self.metadata.token_endpoint, form={  # with a DPoP proof when binding
             "grant_type": AUTHORIZATION_CODE_GRANT_TYPE, "code": code, "redirect_uri": redirect_uri,
             "client_id": self.client_id, "code_verifier": code_verifier})
         if response.status == 200:
