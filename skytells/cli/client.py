@@ -34,9 +34,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from skytells.config import settings
+from skytells.credentials import tokens
 from skytells.credentials.tokens import ActiveToken
 from skytells.errors import AuthError, NotLoggedInError, UsageError
-from skytells.net.api_client import ApiClient, ApiCredential, RequestSigner
+from skytells.net.api_client import ApiClient, ApiCredential, OutgoingRequest, RequestSigner
 from skytells.safety.masking import mask
 from skytells.safety.urls import ServiceUrl, parse_service_url
 
@@ -88,11 +89,19 @@ def _token_credential(credentials: CredentialService, server: str, what: str) ->
 
 
 def _bearer(credentials: CredentialService, active: ActiveToken, what: str) -> ApiCredential:
+    """The user token as ``Authorization: Bearer``; a token bound to a key as ``DPoP``, with a fresh proof."""
     def renew() -> ApiCredential | None:
         fresh = credentials.renew_token(active)
         return None if fresh is None else _bearer(credentials, fresh, what)
 
-    return ApiCredential("Authorization", f"Bearer {active.token}", what, renew=renew)
+    key = tokens.dpop_key(active.credential) if active.credential is not None else None
+    if key is None:
+        return ApiCredential("Authorization", f"Bearer {active.token}", what, renew=renew)
+
+    def prove(request: OutgoingRequest) -> None:  # RFC 9449 section 7.1: a proof with the token's hash
+        request.headers["DPoP"] = key.proof(request.method, request.url, access_token=active.token)
+
+    return ApiCredential("Authorization", f"DPoP {active.token}", what, renew=renew, sign=prove)
 
 
 def _console_client(credentials: CredentialService, signer: RequestSigner | None,

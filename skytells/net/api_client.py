@@ -67,13 +67,16 @@ class ApiCredential:
     key); ``what`` names the credential in messages ("the user token").
     ``renew``, when set, returns a new credential after the server refused
     this one (HTTP 401), or None when there is nothing newer: it is called
-    at most once per request.
+    at most once per request. ``sign``, when set, adds what the credential
+    needs beside its header to each request (a DPoP proof for a token bound
+    to a key, RFC 9449).
     """
 
     header: str
     value: str = field(repr=False)
     what: str
     renew: Callable[[], ApiCredential | None] | None = field(default=None, repr=False, compare=False)
+    sign: Callable[[OutgoingRequest], None] | None = field(default=None, repr=False, compare=False)
 
 
 @dataclass
@@ -439,6 +442,8 @@ class ApiClient:
         outgoing = OutgoingRequest(method, url.text, dict(headers), body)
         if credential is not None:
             outgoing.headers[credential.header] = credential.value
+            if credential.sign is not None:
+                credential.sign(outgoing)
         if self.signer is not None:
             self.signer(outgoing)
             redaction.REDACTOR.register_headers(outgoing.headers)

@@ -175,3 +175,22 @@ def test_logout_revokes_with_proofs_and_removes_the_key(dpop_world):
         assert proof["htu"] == sandbox.url + "/oauth/revoke" and "ath" not in proof
     after = world.credentials()
     assert "token" not in after and "refresh_token" not in after and "dpop_key" not in after
+
+
+def test_skytells_api_presents_a_bound_token_with_a_fresh_proof(dpop_world):
+    """``skytells api --issuer`` (and every plugin command's client) cannot use a bound token without its key."""
+    world = dpop_world
+    sandbox = world.start_sandbox()
+    world.login(sandbox)
+    token = world.credentials()["token"]
+
+    result = world.run("api", "--issuer", "/oauth/userinfo")
+
+    assert result.code == 0, str(result)
+    assert json.loads(result.stdout)["sub"] == "user_sandbox"
+    (seen,) = world.seen(sandbox, "/oauth/userinfo")
+    assert seen.header("Authorization") == f"DPoP {token}"
+    proof = claims(seen.header("DPoP"))
+    assert proof["htm"] == "GET" and proof["htu"] == sandbox.url + "/oauth/userinfo"
+    assert proof["ath"] == access_token_hash(token)
+    assert find_leaks([("api output", result.stderr)], [world.credentials()["dpop_key"]]) == []
