@@ -27,9 +27,10 @@ from skytells.errors import (
     SkytellsError,
     UsageError,
 )
-from skytells.login.browser_options import DEFAULT_TIMEOUT, ENV_CLIENT_ID, ENV_ISSUER, NAME
+from skytells.login.browser_options import DEFAULT_TIMEOUT, NAME
 from skytells.login.interface import LoginMethod, LoginRun, OptionValues, iso_utc
 from skytells.login.loopback import Callback, LoopbackListener, Page
+from skytells.login.standard_options import ENV_CLIENT_ID, ENV_ISSUER
 from skytells.net.protocol.oauth import (
     OPENID,
     PKCE_METHOD,

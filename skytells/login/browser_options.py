@@ -4,27 +4,15 @@ from __future__ import annotations
 
 from skytells.errors import UsageError
 from skytells.login.interface import LoginOption
-from skytells.safety.urls import parse_service_url
+from skytells.login.standard_options import ENV_CLIENT_ID, ENV_ISSUER, client_id, issuer_url
 
 #: The method's name: ``skytells login --method browser``.
 NAME = "browser"
-#: The environment's choice of a standard authorization server and of this CLI's client id there
-#: (the same variables the device method reads).
-ENV_ISSUER = "SKYTELLS_ISSUER"
-ENV_CLIENT_ID = "SKYTELLS_CLIENT_ID"
 #: Seconds the browser has to come back, unless --timeout says otherwise.
 DEFAULT_TIMEOUT = 300
 MAX_TIMEOUT = 3600
 
 
-def issuer_url(text: str, origin: str) -> str | None:
-    """``--issuer`` or ``SKYTELLS_ISSUER`` read by the one URL rule (UsageError naming ``origin``); None when blank."""
-    return parse_service_url(text.strip(), origin).text if text.strip() else None
-
-
-def client_id(text: str, origin: str) -> str | None:
-    """``--client-id`` or ``SKYTELLS_CLIENT_ID`` without surrounding blanks; None when blank."""
-    return text.strip() or None
 
 
 def _whole_number(text: str, origin: str, low: int, high: int, example: str) -> int:

@@ -22,8 +22,9 @@ import segno
 
 from skytells.credentials.model import Credential, PendingLogin, now_ms
 from skytells.errors import ServerError, StoreError, UsageError
-from skytells.login.device_options import ENV_CLIENT_ID, ENV_ISSUER, NAME
+from skytells.login.device_options import NAME
 from skytells.login.interface import JsonObject, LoginMethod, LoginRun, OptionValues, iso_utc, text_option
+from skytells.login.standard_options import ENV_CLIENT_ID, ENV_ISSUER
 from skytells.net.protocol.device_grant import DeviceAuthorization, DeviceGrantClient, PollOutcome, PollResult
 from skytells.net.protocol.device_poller import DevicePoller, expired_error, next_interval
 from skytells.net.protocol.dpop import DPoPKey

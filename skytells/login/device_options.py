@@ -3,28 +3,18 @@
 from __future__ import annotations
 
 from skytells.login.interface import LoginOption
+from skytells.login.standard_options import ENV_CLIENT_ID, ENV_ISSUER, client_id, issuer_url
 from skytells.safety.urls import parse_service_url
 
 #: The method's name: ``skytells login --method device`` (the default).
 NAME = "device"
-#: The environment's choice of a standard authorization server and of this CLI's client id there.
-ENV_ISSUER = "SKYTELLS_ISSUER"
-ENV_CLIENT_ID = "SKYTELLS_CLIENT_ID"
 
-
-def issuer_url(text: str, origin: str) -> str | None:
-    """``--issuer`` or ``SKYTELLS_ISSUER`` read by the one URL rule (UsageError naming ``origin``); None when blank."""
-    return parse_service_url(text.strip(), origin).text if text.strip() else None
 
 
 def endpoint_url(text: str, origin: str) -> str | None:
     """``--device-authorization-endpoint`` read by the one URL rule (UsageError naming ``origin``); None when blank."""
     return parse_service_url(text.strip(), origin, endpoint=True).text if text.strip() else None
 
-
-def client_id(text: str, origin: str) -> str | None:
-    """``--client-id`` or ``SKYTELLS_CLIENT_ID`` without surrounding blanks; None when blank."""
-    return text.strip() or None
 
 
 OPTIONS = (

@@ -24,7 +24,8 @@ from urllib.parse import quote
 from skytells.credentials import Credential, now_ms
 from skytells.errors import AuthError, ExpiredTokenError, ServerError, UsageError
 from skytells.login.interface import LoginMethod, LoginRun, OptionValues, text_option
-from skytells.login.workload_options import ENV_ACTIONS_TOKEN, ENV_ACTIONS_URL, ENV_CLIENT_ID, ENV_ISSUER, NAME
+from skytells.login.standard_options import ENV_CLIENT_ID, ENV_ISSUER
+from skytells.login.workload_options import ENV_ACTIONS_TOKEN, ENV_ACTIONS_URL, NAME
 from skytells.net.protocol.device_grant import TokenSet
 from skytells.net.protocol.oauth import ID_TOKEN_TYPE, Endpoints, OAuthClient, discover
 from skytells.safety import redaction

@@ -4,20 +4,14 @@ from __future__ import annotations
 
 from skytells.errors import UsageError
 from skytells.login.interface import LoginOption
-from skytells.safety.urls import parse_service_url
+from skytells.login.standard_options import ENV_CLIENT_ID, ENV_ISSUER, issuer_url
 
 #: ``skytells login --method workload``.
 NAME = "workload"
-ENV_ISSUER = "SKYTELLS_ISSUER"
-ENV_CLIENT_ID = "SKYTELLS_CLIENT_ID"
 #: What GitHub Actions sets in a job allowed to ask for an ID token (``permissions: id-token: write``).
 ENV_ACTIONS_URL = "ACTIONS_ID_TOKEN_REQUEST_URL"
 ENV_ACTIONS_TOKEN = "ACTIONS_ID_TOKEN_REQUEST_TOKEN"
 
-
-def issuer_url(text: str, origin: str) -> str | None:
-    """``--issuer`` or ``SKYTELLS_ISSUER`` read by the one URL rule (UsageError naming ``origin``); None when blank."""
-    return parse_service_url(text.strip(), origin).text if text.strip() else None
 
 
 def plain_text(text: str, origin: str) -> str | None:

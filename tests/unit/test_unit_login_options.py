@@ -14,7 +14,7 @@ from skytells.commands.login import LoginParser, add_common_options, chosen_meth
 from skytells.errors import UsageError
 from skytells.login.base import LOGIN_FLAGS, LoginOption, options_problem
 from skytells.login.device import DeviceLoader
-from skytells.login.device_options import issuer_url
+from skytells.login.standard_options import issuer_url
 from skytells.login.token import TokenLoader
 
 
