@@ -21,40 +21,24 @@ from pathlib import Path
 
 import pytest
 
+from tests.file_system_faults import small_filesystem as small_tmpfs
+from tests.file_system_faults import without_root_powers as root_powers_dropped
+
 LIFETIME = 2
 API_KEY_OF_THE_SANDBOX_SHAPE = "sbx_key_" + "5e" * 20
-
-
-def _is_root() -> bool:
-    return hasattr(os, "geteuid") and os.geteuid() == 0
 
 
 @pytest.fixture
 def without_root_powers() -> tuple[str, ...]:
     """A command prefix under which permission bits apply (as root: setpriv without CAP_DAC_OVERRIDE)."""
-    if not _is_root():
-        return ()
-    if not shutil.which("setpriv"):
-        pytest.skip("as root, a directory's permission bits are only enforced with setpriv")
-    return ("setpriv", "--bounding-set", "-dac_override,-dac_read_search,-fowner", "--")
+    return root_powers_dropped()
 
 
 @pytest.fixture
 def small_filesystem(tmp_path: Path) -> Iterator[Path]:
     """A 64 KiB tmpfs mounted for the test (root only; skipped where mounting is not allowed)."""
-    mount, umount = shutil.which("mount"), shutil.which("umount")
-    if not _is_root() or not mount or not umount:
-        pytest.skip("mounting a small file system needs root")
-    mount_point = tmp_path / "small"
-    mount_point.mkdir()
-    done = subprocess.run([mount, "-t", "tmpfs", "-o", "size=64k,mode=0755", "tmpfs", str(mount_point)],
-                          capture_output=True, check=False)
-    if done.returncode != 0:
-        pytest.skip(f"cannot mount a tmpfs here: {done.stderr.decode(errors='replace').strip()}")
-    try:
+    with small_tmpfs(tmp_path) as mount_point:
         yield mount_point
-    finally:
-        subprocess.run([umount, "-l", str(mount_point)], capture_output=True, check=False)
 
 
 def _logged_in_and_due(world, config_dir: Path | None = None, **settings):
